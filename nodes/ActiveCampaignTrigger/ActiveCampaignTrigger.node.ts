@@ -1,0 +1,153 @@
+import {
+	NodeOperationError,
+	type IHookFunctions,
+	type ILoadOptionsFunctions,
+	type INodePropertyOptions,
+	type INodeType,
+	type INodeTypeDescription,
+	type IWebhookFunctions,
+	type IWebhookResponseData,
+} from 'n8n-workflow';
+
+import { EVENT_CATALOG } from './catalog';
+import { BUILT_IN_CREDENTIAL, OWN_CREDENTIAL, properties } from './description';
+import { endpointOf } from './deliveryUrl';
+import { reconcile, removeOwned } from './reconcile';
+import { receiveDelivery } from './receive';
+import { redact } from './secret';
+import { clientFor, slotOf, storeIds, storedIds, subscriptionSetup, toNodeError, nodeState } from './subscription';
+
+export class ActiveCampaignTrigger implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'ActiveCampaign Trigger',
+		name: 'activeCampaignTrigger',
+		icon: { light: 'file:activeCampaign.svg', dark: 'file:activeCampaign.dark.svg' },
+		group: ['trigger'],
+		version: 1,
+		subtitle: '={{$parameter["events"].length + " event" + ($parameter["events"].length === 1 ? "" : "s")}}',
+		description: 'Starts the workflow when ActiveCampaign events occur, authenticated and deduplicated',
+		defaults: { name: 'ActiveCampaign Trigger' },
+		inputs: [],
+		outputs: ['main'],
+		credentials: [
+			{
+				name: OWN_CREDENTIAL,
+				required: true,
+				displayOptions: { show: { authentication: [OWN_CREDENTIAL] } },
+			},
+			{
+				name: BUILT_IN_CREDENTIAL,
+				required: true,
+				displayOptions: { show: { authentication: [BUILT_IN_CREDENTIAL] } },
+			},
+		],
+		webhooks: [
+			{
+				name: 'default',
+				httpMethod: 'POST',
+				responseMode: 'onReceived',
+				path: 'webhook',
+			},
+		],
+		properties,
+	};
+
+	methods = {
+		loadOptions: {
+			/** The catalog, plus any event the account offers that the catalog lacks; the catalog alone on failure. */
+			async getEvents(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
+				const options: INodePropertyOptions[] = EVENT_CATALOG.map((event) => ({
+					name: `${event.object}: ${event.label}`,
+					value: event.id,
+					description: event.listScoped ? `${event.id} (can be narrowed to lists)` : event.id,
+				}));
+				try {
+					const known = new Set(EVENT_CATALOG.map((event) => event.id));
+					const offered = await (await clientFor(this)).listWebhookEvents();
+					for (const id of offered.filter((event) => !known.has(event)).sort()) {
+						options.push({ name: `Other: ${id}`, value: id, description: `${id} (offered by your account)` });
+					}
+				} catch (error) {
+					this.logger.debug(`ActiveCampaign webhook events could not be loaded: ${(error as Error).message}`);
+				}
+				return options;
+			},
+
+			async getLists(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
+				try {
+					const lists = await (await clientFor(this)).listLists();
+					return lists
+						.map((list) => ({ name: list.name, value: list.id }))
+						.sort((a, b) => a.name.localeCompare(b.name));
+				} catch (error) {
+					throw toNodeError(this.getNode(), error, []);
+				}
+			},
+		},
+	};
+
+	webhookMethods = {
+		default: {
+			/** True only when the account holds exactly the wanted webhooks; drift is repaired on the way. */
+			async checkExists(this: IHookFunctions): Promise<boolean> {
+				const setup = await subscriptionSetup(this);
+				try {
+					const result = await reconcile(setup.client, setup.desired, storedIds(setup.state, setup.slot), {
+						allowCreate: false,
+						log: (message) => this.logger.info(message),
+					});
+					storeIds(setup.state, setup.slot, result.ids);
+					return result.complete;
+				} catch (error) {
+					throw toNodeError(this.getNode(), error, [setup.state.secret]);
+				}
+			},
+
+			async create(this: IHookFunctions): Promise<boolean> {
+				const setup = await subscriptionSetup(this);
+				try {
+					const result = await reconcile(setup.client, setup.desired, storedIds(setup.state, setup.slot), {
+						allowCreate: true,
+						log: (message) => this.logger.info(message),
+					});
+					storeIds(setup.state, setup.slot, result.ids);
+					return true;
+				} catch (error) {
+					throw toNodeError(this.getNode(), error, [setup.state.secret]);
+				}
+			},
+
+			/** Removes every webhook of this node; ids that could not be removed are kept for the next attempt. */
+			async delete(this: IHookFunctions): Promise<boolean> {
+				const state = nodeState(this.getWorkflowStaticData('node'));
+				const slot = slotOf(this);
+				const endpoint = endpointOf(this.getNodeWebhookUrl('default') ?? '');
+				try {
+					const client = await clientFor(this);
+					const result = await removeOwned(client, endpoint, storedIds(state, slot));
+					storeIds(state, slot, result.remaining);
+					if (result.failures.length > 0) {
+						throw new NodeOperationError(
+							this.getNode(),
+							redact(
+								`Could not remove ${result.remaining.length || 'all'} ActiveCampaign webhook(s): ${result.failures[0].message}`,
+								[state.secret],
+							),
+							{
+								description:
+									'They are remembered and removed on the next activation or deactivation. You can also delete them in ActiveCampaign under Settings → Developer → Webhooks.',
+							},
+						);
+					}
+					return true;
+				} catch (error) {
+					throw toNodeError(this.getNode(), error, [state.secret]);
+				}
+			},
+		},
+	};
+
+	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+		return await receiveDelivery(this);
+	}
+}

@@ -1,0 +1,362 @@
+/**
+ * ActiveCampaign API v3 client for what the trigger needs: webhooks, webhook events and lists.
+ *
+ * The transport is injected (n8n's `httpRequestWithAuthentication` in the node, plain HTTP in tests), and so
+ * is the clock, so the retry policy is a pure, testable function of the answers it gets.
+ */
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+export interface ApiRequest {
+	method: HttpMethod;
+	/** Path below `/api/3`, e.g. `/webhooks/12`. */
+	path: string;
+	query?: Record<string, string | number>;
+	body?: object;
+	timeoutMs: number;
+}
+
+export interface ApiResponse {
+	status: number;
+	headers: Record<string, unknown>;
+	body: unknown;
+}
+
+/** Sends one request; resolves with any HTTP status, rejects only when no answer came (network, timeout). */
+export type SendRequest = (request: ApiRequest) => Promise<ApiResponse>;
+
+export interface RetryPolicy {
+	/** Attempts per request, the first included. */
+	attempts: number;
+	baseDelayMs: number;
+	maxDelayMs: number;
+	/** Longest `Retry-After` honoured; a longer one fails the request instead of stalling activation. */
+	maxRetryAfterMs: number;
+	timeoutMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+	attempts: 5,
+	baseDelayMs: 500,
+	maxDelayMs: 8_000,
+	maxRetryAfterMs: 60_000,
+	timeoutMs: 20_000,
+};
+
+export interface WebhookFields {
+	name: string;
+	url: string;
+	events: string[];
+	sources: string[];
+	listid: string;
+}
+
+export interface RemoteWebhook extends WebhookFields {
+	id: string;
+}
+
+export interface RemoteList {
+	id: string;
+	name: string;
+}
+
+/**
+ * An answer from ActiveCampaign that retrying will not change (4xx other than 408/429), or a transient
+ * failure that outlasted the retry policy (`transient: true`).
+ */
+export class ActiveCampaignApiError extends Error {
+	constructor(
+		message: string,
+		readonly status: number | undefined,
+		readonly transient: boolean,
+		readonly hint?: string,
+	) {
+		super(message);
+		this.name = 'ActiveCampaignApiError';
+	}
+}
+
+const TRANSIENT_STATUSES = new Set([408, 425, 429, 500, 502, 503, 504]);
+
+/** Error codes of requests that got no answer; anything else thrown by the transport is a real failure. */
+const NETWORK_ERROR_CODES = new Set([
+	'ECONNABORTED',
+	'ECONNRESET',
+	'ECONNREFUSED',
+	'ETIMEDOUT',
+	'ESOCKETTIMEDOUT',
+	'EPIPE',
+	'EAI_AGAIN',
+	'ENOTFOUND',
+	'EHOSTUNREACH',
+	'ENETUNREACH',
+	'UND_ERR_SOCKET',
+	'UND_ERR_CONNECT_TIMEOUT',
+	'ERR_CANCELED',
+	'ABORT_ERR',
+]);
+
+/** n8n wraps transport errors (NodeApiError → AxiosError → system error): look down the `cause` chain. */
+export function isNetworkError(error: unknown): boolean {
+	for (let current = error, depth = 0; current && depth < 5; depth++) {
+		const { code, name, cause } = current as { code?: unknown; name?: unknown; cause?: unknown };
+		if (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) return true;
+		if (name === 'AbortError' || name === 'TimeoutError') return true;
+		current = cause;
+	}
+	return false;
+}
+
+/**
+ * Normalises what users paste as the API URL: surrounding spaces, a missing scheme, trailing slashes and a
+ * pasted `/api/3`. Returns the origin-like base without `/api/3`.
+ */
+export function normaliseApiUrl(input: string): string {
+	let url = input.trim();
+	if (url === '') {
+		throw new ActiveCampaignApiError(
+			'The ActiveCampaign API URL is empty',
+			undefined,
+			false,
+			'Copy the API URL from ActiveCampaign Settings → Developer into the credential.',
+		);
+	}
+	if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) url = `https://${url}`;
+	url = url.replace(/\/+$/, '').replace(/\/api\/3$/i, '').replace(/\/+$/, '');
+	try {
+		new URL(url);
+	} catch {
+		throw new ActiveCampaignApiError(
+			`The ActiveCampaign API URL "${input.trim()}" is not a URL`,
+			undefined,
+			false,
+			'Copy the API URL from ActiveCampaign Settings → Developer, e.g. https://youraccount.api-us1.com.',
+		);
+	}
+	return url;
+}
+
+/** A hint for errors when the URL is the account's app address rather than its API address. */
+export function apiUrlHint(apiUrl: string): string | undefined {
+	if (/\.activehosted\.com$/i.test(hostOf(apiUrl))) {
+		return `"${apiUrl}" looks like your account's app URL. Use the API URL from ActiveCampaign Settings → Developer (https://<account>.api-us1.com).`;
+	}
+	return undefined;
+}
+
+function hostOf(url: string): string {
+	try {
+		return new URL(url).hostname;
+	} catch {
+		return '';
+	}
+}
+
+export interface ApiClientOptions {
+	send: SendRequest;
+	sleep: (ms: number) => Promise<void>;
+	apiUrl: string;
+	retry?: Partial<RetryPolicy>;
+	/** Jitter source in [0, 1); tests make it deterministic. */
+	random?: () => number;
+	/** Progress and retry notes for n8n's log; never given secrets. */
+	log?: (message: string) => void;
+}
+
+const PAGE_SIZE = 100;
+
+export class ActiveCampaignClient {
+	private readonly policy: RetryPolicy;
+
+	private readonly random: () => number;
+
+	constructor(private readonly options: ApiClientOptions) {
+		this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+		this.random = options.random ?? Math.random;
+	}
+
+	/** Every webhook of the account, all pages. */
+	async listWebhooks(): Promise<RemoteWebhook[]> {
+		const rows = await this.listAll('/webhooks', 'webhooks');
+		return rows.map(toRemoteWebhook);
+	}
+
+	async createWebhook(fields: WebhookFields): Promise<RemoteWebhook> {
+		// Not retried here: a POST whose answer was lost may have created the webhook. The reconciler lists
+		// again and decides, so a retry can never make a duplicate.
+		const response = await this.requestOnce({ method: 'POST', path: '/webhooks', body: { webhook: fields } });
+		return toRemoteWebhook(this.expectOk(response, 'create the webhook').webhook);
+	}
+
+	/** PUT is idempotent, so transient failures are retried. */
+	async updateWebhook(id: string, fields: WebhookFields): Promise<RemoteWebhook | 'gone'> {
+		const response = await this.request({ method: 'PUT', path: `/webhooks/${id}`, body: { webhook: fields } });
+		if (response.status === 404) return 'gone';
+		return toRemoteWebhook(this.expectOk(response, `update webhook ${id}`).webhook);
+	}
+
+	/** Resolves when the webhook no longer exists; a 404 means it was already gone. */
+	async deleteWebhook(id: string): Promise<void> {
+		const response = await this.request({ method: 'DELETE', path: `/webhooks/${id}` });
+		if (response.status === 404) return;
+		this.expectOk(response, `delete webhook ${id}`);
+	}
+
+	/** The event ids the account offers (`GET /webhook/events`). */
+	async listWebhookEvents(): Promise<string[]> {
+		const rows = await this.listAll('/webhook/events', 'webhookEvents');
+		return rows.filter((row): row is string => typeof row === 'string');
+	}
+
+	async listLists(search?: string): Promise<RemoteList[]> {
+		const query: Record<string, string> = search ? { 'filters[name]': search } : {};
+		const rows = await this.listAll('/lists', 'lists', query);
+		return rows.map((row) => {
+			const list = row as Record<string, unknown>;
+			return { id: String(list.id), name: String(list.name ?? list.id) };
+		});
+	}
+
+	private async listAll(path: string, key: string, query: Record<string, string> = {}): Promise<unknown[]> {
+		const rows: unknown[] = [];
+		for (let offset = 0; ; offset += PAGE_SIZE) {
+			const response = await this.request({
+				method: 'GET',
+				path,
+				query: { ...query, limit: PAGE_SIZE, offset },
+			});
+			const body = this.expectOk(response, `list ${key}`);
+			const page = body[key];
+			if (!Array.isArray(page)) {
+				throw new ActiveCampaignApiError(
+					`ActiveCampaign answered GET ${path} without a "${key}" list`,
+					response.status,
+					false,
+				);
+			}
+			rows.push(...page);
+			// meta.total is a string in ActiveCampaign's answers; a short page also ends the listing.
+			const total = Number((body.meta as { total?: unknown } | undefined)?.total);
+			if (page.length < PAGE_SIZE || (Number.isFinite(total) && rows.length >= total)) return rows;
+		}
+	}
+
+	/** One attempt; transport failures become transient errors. */
+	private async requestOnce(request: Omit<ApiRequest, 'timeoutMs'>): Promise<ApiResponse> {
+		try {
+			return await this.options.send({ ...request, timeoutMs: this.policy.timeoutMs });
+		} catch (error) {
+			if (isNetworkError(error)) {
+				throw new ActiveCampaignApiError(
+					`No answer from ActiveCampaign to ${request.method} ${request.path} (${describeNetworkError(error)})`,
+					undefined,
+					true,
+					apiUrlHint(this.options.apiUrl) ?? 'Check that the API URL is reachable from n8n; activation can be retried.',
+				);
+			}
+			throw error;
+		}
+	}
+
+	/** Retries transient failures with capped exponential backoff and jitter, honouring `Retry-After`. */
+	private async request(request: Omit<ApiRequest, 'timeoutMs'>): Promise<ApiResponse> {
+		for (let attempt = 1; ; attempt++) {
+			let response: ApiResponse | undefined;
+			let failure: ActiveCampaignApiError | undefined;
+			try {
+				response = await this.requestOnce(request);
+				if (!TRANSIENT_STATUSES.has(response.status)) return response;
+			} catch (error) {
+				if (!(error instanceof ActiveCampaignApiError) || !error.transient) throw error;
+				failure = error;
+			}
+			const retryAfterMs = response ? retryAfter(response.headers) : undefined;
+			if (attempt >= this.policy.attempts || (retryAfterMs ?? 0) > this.policy.maxRetryAfterMs) {
+				throw failure ?? this.httpError(response!, `${request.method} ${request.path}`, true);
+			}
+			const backoff = Math.min(this.policy.maxDelayMs, this.policy.baseDelayMs * 2 ** (attempt - 1));
+			const delay = retryAfterMs ?? Math.round(backoff * (0.5 + this.random() / 2));
+			this.options.log?.(
+				`ActiveCampaign ${request.method} ${request.path}: ${response ? `HTTP ${response.status}` : 'no answer'}, retry ${attempt}/${this.policy.attempts - 1} in ${delay} ms`,
+			);
+			await this.options.sleep(delay);
+		}
+	}
+
+	private expectOk(response: ApiResponse, what: string): Record<string, unknown> {
+		if (response.status >= 200 && response.status < 300) {
+			return isRecord(response.body) ? response.body : {};
+		}
+		throw this.httpError(response, what, TRANSIENT_STATUSES.has(response.status));
+	}
+
+	private httpError(response: ApiResponse, what: string, transient: boolean): ActiveCampaignApiError {
+		const detail = errorDetail(response.body);
+		const message = `ActiveCampaign refused to ${what}: HTTP ${response.status}${detail ? ` – ${detail}` : ''}`;
+		return new ActiveCampaignApiError(message, response.status, transient, this.hintFor(response.status));
+	}
+
+	private hintFor(status: number): string | undefined {
+		const appUrlHint = apiUrlHint(this.options.apiUrl);
+		if (status === 401 || status === 403) {
+			return appUrlHint ?? 'Check the API key in the ActiveCampaign credential (Settings → Developer).';
+		}
+		if (status === 404) return appUrlHint;
+		if (status === 429) return 'ActiveCampaign is rate limiting this account; try again in a minute.';
+		if (status >= 500) return 'ActiveCampaign had a server error; try activating again later.';
+		return undefined;
+	}
+}
+
+function toRemoteWebhook(value: unknown): RemoteWebhook {
+	const webhook = isRecord(value) ? value : {};
+	return {
+		id: String(webhook.id),
+		name: String(webhook.name ?? ''),
+		url: String(webhook.url ?? ''),
+		events: stringArray(webhook.events),
+		sources: stringArray(webhook.sources),
+		listid: String(webhook.listid ?? '0'),
+	};
+}
+
+function stringArray(value: unknown): string[] {
+	return Array.isArray(value) ? value.map(String) : [];
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+	return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** `Retry-After` in seconds or as an HTTP date; undefined when absent or unreadable. */
+export function retryAfter(headers: Record<string, unknown>, now = Date.now()): number | undefined {
+	const raw = headers['retry-after'] ?? headers['Retry-After'];
+	const value = Array.isArray(raw) ? raw[0] : raw;
+	if (typeof value !== 'string' && typeof value !== 'number') return undefined;
+	const seconds = Number(value);
+	if (Number.isFinite(seconds) && seconds >= 0) return Math.round(seconds * 1000);
+	const date = Date.parse(String(value));
+	return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** ActiveCampaign answers errors as `{ message }` or `{ errors: [{ title, detail }] }`. */
+function errorDetail(body: unknown): string | undefined {
+	if (!isRecord(body)) return typeof body === 'string' && body.length < 300 ? body : undefined;
+	if (typeof body.message === 'string') return body.message;
+	if (Array.isArray(body.errors)) {
+		return body.errors
+			.map((error) => (isRecord(error) ? String(error.detail ?? error.title ?? '') : String(error)))
+			.filter(Boolean)
+			.join('; ');
+	}
+	return undefined;
+}
+
+function describeNetworkError(error: unknown): string {
+	for (let current = error, depth = 0; current && depth < 5; depth++) {
+		const { code, cause } = current as { code?: unknown; cause?: unknown };
+		if (typeof code === 'string') return code;
+		current = cause;
+	}
+	return 'timeout';
+}

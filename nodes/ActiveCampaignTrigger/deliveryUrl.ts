@@ -1,0 +1,67 @@
+/**
+ * The URL ActiveCampaign delivers to: n8n's webhook URL plus the subscription's secret as a query parameter.
+ */
+
+export const SECRET_PARAMETER = 'secret';
+
+/**
+ * ActiveCampaign accepts webhook URLs only on https port 443, made of letters, digits, `$-_.+!*'(),` and the
+ * characters that give a URL its structure. Anything else is refused by its API (or, worse, accepted and never
+ * delivered to), so it is caught before any call with the reason and the fix.
+ */
+const URL_CHARACTER = /[A-Za-z0-9$\-_.+!*'(),:/?#&=]/g;
+
+export class UndeliverableUrlError extends Error {
+	constructor(
+		readonly url: string,
+		readonly reason: string,
+	) {
+		super(`ActiveCampaign cannot deliver to the webhook URL n8n produced (${url}): ${reason}`);
+		this.name = 'UndeliverableUrlError';
+	}
+
+	readonly hint =
+		'Set the environment variable WEBHOOK_URL of n8n to its public https address on port 443 (e.g. https://n8n.example.com/), then activate again.';
+}
+
+/** Throws UndeliverableUrlError when ActiveCampaign could not deliver to `url`. */
+export function assertDeliverable(url: string): void {
+	let parsed: URL;
+	try {
+		parsed = new URL(url);
+	} catch {
+		throw new UndeliverableUrlError(url, 'it is not a valid URL');
+	}
+	if (parsed.protocol !== 'https:') {
+		throw new UndeliverableUrlError(url, 'ActiveCampaign only delivers to https URLs');
+	}
+	if (parsed.port !== '' && parsed.port !== '443') {
+		throw new UndeliverableUrlError(url, `ActiveCampaign only delivers to port 443, not ${parsed.port}`);
+	}
+	const disallowed = url.replace(URL_CHARACTER, '');
+	if (disallowed !== '') {
+		const bad = [...new Set(disallowed)].join(' ');
+		throw new UndeliverableUrlError(url, `it contains characters ActiveCampaign does not allow: ${bad}`);
+	}
+}
+
+export function withSecret(url: string, secret: string): string {
+	const parsed = new URL(url);
+	parsed.searchParams.set(SECRET_PARAMETER, secret);
+	return parsed.toString();
+}
+
+/** The URL without query or fragment: what identifies "our" webhooks whatever secret they carry. */
+export function endpointOf(url: string): string {
+	try {
+		const parsed = new URL(url);
+		return `${parsed.origin}${parsed.pathname}`.replace(/\/+$/, '');
+	} catch {
+		return url;
+	}
+}
+
+/** Replaces the secret of a URL for logs and errors. */
+export function redactUrl(url: string): string {
+	return url.replace(new RegExp(`([?&]${SECRET_PARAMETER}=)[^&#\\s]*`, 'g'), '$1***');
+}

@@ -1,0 +1,205 @@
+/**
+ * Keeps ActiveCampaign's webhooks for one trigger node exactly as the node wants them.
+ *
+ * Every decision starts from a fresh listing of the account's webhooks, never from a guess: a webhook is
+ * "ours" when its id is remembered in static data or its URL points at this node's endpoint (whatever
+ * secret it carries), so lost static data, webhooks edited in ActiveCampaign's UI and creations whose
+ * answer was lost are all found and repaired instead of duplicated or orphaned.
+ */
+import { ActiveCampaignApiError, type ActiveCampaignClient, type RemoteWebhook, type WebhookFields } from './apiClient';
+import { endpointOf } from './deliveryUrl';
+
+export interface ReconcilePlan {
+	keep: RemoteWebhook[];
+	update: Array<{ id: string; fields: WebhookFields }>;
+	create: WebhookFields[];
+	remove: RemoteWebhook[];
+}
+
+export interface SubscriptionRequest {
+	name: string;
+	/** The delivery URL, secret included. */
+	url: string;
+	events: string[];
+	sources: string[];
+	/** Lists to narrow list-scoped events to; empty means all lists. */
+	listIds: string[];
+}
+
+/** One ActiveCampaign webhook per chosen list (its API takes one `listid` per webhook), or one for all lists. */
+export function desiredWebhooks(request: SubscriptionRequest): WebhookFields[] {
+	const events = [...new Set(request.events)].sort();
+	const sources = [...new Set(request.sources)].sort();
+	const listIds = request.listIds.length > 0 ? [...new Set(request.listIds)].sort() : ['0'];
+	return listIds.map((listid) => ({ name: request.name, url: request.url, events, sources, listid }));
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+	if (a.length !== b.length) return false;
+	const set = new Set(a);
+	return b.every((value) => set.has(value));
+}
+
+export function matches(remote: WebhookFields, wanted: WebhookFields): boolean {
+	return (
+		remote.url === wanted.url &&
+		remote.name === wanted.name &&
+		remote.listid === wanted.listid &&
+		sameSet(remote.events, wanted.events) &&
+		sameSet(remote.sources, wanted.sources)
+	);
+}
+
+export function isOwned(webhook: RemoteWebhook, endpoint: string, knownIds: ReadonlySet<string>): boolean {
+	return knownIds.has(webhook.id) || endpointOf(webhook.url) === endpoint;
+}
+
+/**
+ * Pure: what to keep, update, create and remove so that the owned webhooks become exactly `desired`.
+ * Exact matches are kept; the remaining owned webhooks are reused (same list first) before anything is created.
+ */
+export function planReconcile(
+	desired: readonly WebhookFields[],
+	remote: readonly RemoteWebhook[],
+	endpoint: string,
+	knownIds: ReadonlySet<string>,
+): ReconcilePlan {
+	const unused = remote.filter((webhook) => isOwned(webhook, endpoint, knownIds));
+	const take = (predicate: (webhook: RemoteWebhook) => boolean) => {
+		const index = unused.findIndex(predicate);
+		return index === -1 ? undefined : unused.splice(index, 1)[0];
+	};
+
+	const plan: ReconcilePlan = { keep: [], update: [], create: [], remove: [] };
+	const unmatched: WebhookFields[] = [];
+	for (const wanted of desired) {
+		const exact = take((webhook) => matches(webhook, wanted));
+		if (exact) plan.keep.push(exact);
+		else unmatched.push(wanted);
+	}
+	const reused = new Map<WebhookFields, RemoteWebhook>();
+	for (const wanted of unmatched) {
+		const sameList = take((webhook) => webhook.listid === wanted.listid);
+		if (sameList) reused.set(wanted, sameList);
+	}
+	for (const wanted of unmatched) {
+		const reusable = reused.get(wanted) ?? take(() => true);
+		if (reusable) plan.update.push({ id: reusable.id, fields: wanted });
+		else plan.create.push(wanted);
+	}
+	plan.remove = unused;
+	return plan;
+}
+
+export function isEmptyPlan(plan: ReconcilePlan): boolean {
+	return plan.update.length === 0 && plan.create.length === 0 && plan.remove.length === 0;
+}
+
+export interface ReconcileOptions {
+	/** checkExists repairs drift but leaves creation to n8n's create step. */
+	allowCreate: boolean;
+	maxRounds?: number;
+	log?: (message: string) => void;
+}
+
+export interface ReconcileResult {
+	/** Ids of the owned webhooks after the last round. */
+	ids: string[];
+	/** True when the remote webhooks are exactly the desired ones. */
+	complete: boolean;
+}
+
+/**
+ * Lists, plans and applies, then lists again to verify, until the account holds exactly `desired`.
+ * A creation whose answer is lost is never retried blindly: the next listing shows whether it happened.
+ */
+export async function reconcile(
+	client: ActiveCampaignClient,
+	desired: readonly WebhookFields[],
+	knownIds: readonly string[],
+	options: ReconcileOptions,
+): Promise<ReconcileResult> {
+	const endpoint = endpointOf(desired[0].url);
+	const known = new Set(knownIds);
+	const maxRounds = options.maxRounds ?? 5;
+	let lastFailure: ActiveCampaignApiError | undefined;
+
+	for (let round = 1; round <= maxRounds; round++) {
+		const remote = await client.listWebhooks();
+		const plan = planReconcile(desired, remote, endpoint, known);
+		const owned = [...plan.keep, ...plan.update, ...plan.remove].map((webhook) => webhook.id);
+		known.clear();
+		owned.forEach((id) => known.add(id));
+		if (isEmptyPlan(plan)) return { ids: owned, complete: true };
+
+		options.log?.(
+			`Reconciling ActiveCampaign webhooks: keep ${plan.keep.length}, update ${plan.update.length}, create ${plan.create.length}, remove ${plan.remove.length}`,
+		);
+		for (const webhook of plan.remove) {
+			await client.deleteWebhook(webhook.id);
+			known.delete(webhook.id);
+		}
+		for (const { id, fields } of plan.update) {
+			if ((await client.updateWebhook(id, fields)) === 'gone') known.delete(id);
+		}
+		if (!options.allowCreate) {
+			if (plan.create.length > 0) return { ids: [...known], complete: false };
+			continue;
+		}
+		for (const fields of plan.create) {
+			try {
+				known.add((await client.createWebhook(fields)).id);
+			} catch (error) {
+				if (!(error instanceof ActiveCampaignApiError) || !error.transient) throw error;
+				// It may or may not exist now; the next round's listing tells.
+				lastFailure = error;
+				options.log?.(`Creating an ActiveCampaign webhook got no clear answer (${error.message}); checking again`);
+			}
+		}
+	}
+	throw new ActiveCampaignApiError(
+		`ActiveCampaign's webhooks did not settle after ${maxRounds} attempts${lastFailure ? `: ${lastFailure.message}` : ''}`,
+		lastFailure?.status,
+		true,
+		'ActiveCampaign is failing or slow right now. Activate the workflow again later; nothing will be duplicated.',
+	);
+}
+
+export interface RemoveResult {
+	removed: string[];
+	/** Ids that could not be removed; kept so the next attempt tries again. */
+	remaining: string[];
+	failures: ActiveCampaignApiError[];
+}
+
+/** Deletes every webhook this node owns: the remembered ids and any other pointing at its endpoint. */
+export async function removeOwned(
+	client: ActiveCampaignClient,
+	endpoint: string,
+	knownIds: readonly string[],
+): Promise<RemoveResult> {
+	const targets = new Set(knownIds);
+	const failures: ActiveCampaignApiError[] = [];
+	try {
+		const known = new Set(knownIds);
+		for (const webhook of await client.listWebhooks()) {
+			if (isOwned(webhook, endpoint, known)) targets.add(webhook.id);
+		}
+	} catch (error) {
+		// Without a listing the remembered ids are still worth deleting.
+		if (!(error instanceof ActiveCampaignApiError)) throw error;
+		failures.push(error);
+	}
+	const result: RemoveResult = { removed: [], remaining: [], failures };
+	for (const id of targets) {
+		try {
+			await client.deleteWebhook(id);
+			result.removed.push(id);
+		} catch (error) {
+			if (!(error instanceof ActiveCampaignApiError)) throw error;
+			result.remaining.push(id);
+			failures.push(error);
+		}
+	}
+	return result;
+}

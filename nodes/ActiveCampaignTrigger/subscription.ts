@@ -1,0 +1,129 @@
+/**
+ * The edge between n8n's hook and load-options contexts and the pure client and reconciler: reads the node's
+ * parameters and credential, builds the client on n8n's own authenticated request helper, and keeps the
+ * node's subscription state in its static data.
+ */
+import {
+	NodeApiError,
+	NodeOperationError,
+	sleep,
+	type IDataObject,
+	type IHookFunctions,
+	type ILoadOptionsFunctions,
+	type INode,
+	type JsonObject,
+} from 'n8n-workflow';
+
+import { ActiveCampaignApiError, ActiveCampaignClient, normaliseApiUrl, type ApiResponse } from './apiClient';
+import { isListScoped } from './catalog';
+import { OWN_CREDENTIAL } from './description';
+import { UndeliverableUrlError, assertDeliverable, withSecret } from './deliveryUrl';
+import { desiredWebhooks } from './reconcile';
+import { newSecret, redact } from './secret';
+
+/** What the node keeps in its static data. Test-mode webhooks are kept apart from production ones. */
+export interface NodeState {
+	secret?: string;
+	webhookIds?: { production?: string[]; test?: string[] };
+}
+
+export type Slot = 'production' | 'test';
+
+export function nodeState(staticData: IDataObject): NodeState {
+	return staticData as NodeState;
+}
+
+/** n8n registers test webhooks ("Listen for test event") in manual mode. */
+export function slotOf(context: IHookFunctions): Slot {
+	return context.getMode() === 'manual' ? 'test' : 'production';
+}
+
+export function storedIds(state: NodeState, slot: Slot): string[] {
+	return state.webhookIds?.[slot] ?? [];
+}
+
+export function storeIds(state: NodeState, slot: Slot, ids: string[]): void {
+	state.webhookIds = { ...state.webhookIds, [slot]: ids };
+}
+
+type ApiContext = IHookFunctions | ILoadOptionsFunctions;
+
+export async function clientFor(context: ApiContext): Promise<ActiveCampaignClient> {
+	const credentialType = context.getNodeParameter('authentication', OWN_CREDENTIAL) as string;
+	const credentials = await context.getCredentials(credentialType);
+	const apiUrl = normaliseApiUrl(String(credentials.apiUrl ?? ''));
+	return new ActiveCampaignClient({
+		apiUrl,
+		sleep,
+		log: (message) => context.logger.info(message),
+		send: async (request) => {
+			const response = (await context.helpers.httpRequestWithAuthentication.call(context, credentialType, {
+				method: request.method,
+				url: `${apiUrl}/api/3${request.path}`,
+				qs: request.query,
+				body: request.body,
+				json: true,
+				timeout: request.timeoutMs,
+				returnFullResponse: true,
+				ignoreHttpStatusErrors: true,
+			})) as { statusCode: number; headers: Record<string, unknown>; body: unknown };
+			return { status: response.statusCode, headers: response.headers, body: response.body } satisfies ApiResponse;
+		},
+	});
+}
+
+export interface SubscriptionSetup {
+	client: ActiveCampaignClient;
+	state: NodeState;
+	slot: Slot;
+	/** n8n's webhook URL for this node, without the secret. */
+	endpointUrl: string;
+	desired: ReturnType<typeof desiredWebhooks>;
+}
+
+/** Everything a lifecycle step needs; refuses undeliverable URLs before any API call. */
+export async function subscriptionSetup(context: IHookFunctions): Promise<SubscriptionSetup> {
+	const endpointUrl = context.getNodeWebhookUrl('default') ?? '';
+	assertDeliverable(endpointUrl);
+	const state = nodeState(context.getWorkflowStaticData('node'));
+	state.secret ??= newSecret();
+
+	const events = context.getNodeParameter('events', []) as string[];
+	if (events.length === 0) {
+		throw new NodeOperationError(context.getNode(), 'No events are chosen', {
+			description: 'Pick at least one event in the "Events" parameter of the ActiveCampaign Trigger.',
+		});
+	}
+	const sources = context.getNodeParameter('sources', []) as string[];
+	if (sources.length === 0) {
+		throw new NodeOperationError(context.getNode(), 'No initiators are chosen', {
+			description: 'Pick at least one entry in "Initiated By", e.g. "By a Contact".',
+		});
+	}
+	const listIds = events.some(isListScoped) ? (context.getNodeParameter('listIds', []) as string[]) : [];
+	const workflow = context.getWorkflow();
+	const desired = desiredWebhooks({
+		name: `n8n: ${workflow.name ?? workflow.id} / ${context.getNode().name}`.slice(0, 250),
+		url: withSecret(endpointUrl, state.secret),
+		events,
+		sources,
+		listIds: listIds.map(String),
+	});
+	return { client: await clientFor(context), state, slot: slotOf(context), endpointUrl, desired };
+}
+
+/** Maps the lifecycle's errors to n8n errors with a hint, secrets removed. */
+export function toNodeError(node: INode, error: unknown, secrets: ReadonlyArray<string | undefined>): Error {
+	if (error instanceof ActiveCampaignApiError) {
+		const message = redact(error.message, secrets);
+		return new NodeApiError(node, { message } as JsonObject, {
+			message,
+			description: error.hint,
+			httpCode: error.status === undefined ? undefined : String(error.status),
+		});
+	}
+	if (error instanceof UndeliverableUrlError) {
+		return new NodeOperationError(node, error.message, { description: error.hint });
+	}
+	return error instanceof Error ? error : new NodeOperationError(node, String(error));
+}

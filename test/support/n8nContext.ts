@@ -1,0 +1,140 @@
+/**
+ * Real n8n execution contexts for tests: n8n-core's own HookContext and WebhookContext over a real
+ * n8n-workflow Workflow, so parameters, static data, webhook URLs and the authenticated HTTP helper are
+ * n8n's code. Only the credential store is stood in for (n8n's lives in its CLI package and database).
+ */
+import { mkdtempSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+
+process.env.N8N_USER_FOLDER ??= mkdtempSync(join(tmpdir(), 'n8n-user-'));
+
+/* eslint-disable import/first -- n8n-core reads N8N_USER_FOLDER when it is first loaded. */
+import { HookContext, WebhookContext } from 'n8n-core';
+import {
+	Workflow,
+	type ICredentialDataDecryptedObject,
+	type IDataObject,
+	type IHttpRequestOptions,
+	type INode,
+	type INodeType,
+	type INodeTypes,
+	type IWebhookData,
+	type IWorkflowExecuteAdditionalData,
+	type WorkflowActivateMode,
+	type WorkflowExecuteMode,
+} from 'n8n-workflow';
+
+import { ActiveCampaignTriggerApi } from '../../credentials/ActiveCampaignTriggerApi.credentials';
+import { ActiveCampaignTrigger } from '../../nodes/ActiveCampaignTrigger/ActiveCampaignTrigger.node';
+
+export const NODE_TYPE = 'n8n-nodes-activecampaign-trigger.activeCampaignTrigger';
+export const WEBHOOK_ID = '5b1c2f0e-8d7a-4c1e-9f3b-2a6d8e4c7b10';
+
+const trigger = new ActiveCampaignTrigger();
+const nodeTypes: INodeTypes = {
+	getByName: () => trigger as INodeType,
+	getByNameAndVersion: () => trigger as INodeType,
+	getKnownTypes: () => ({}),
+};
+
+export interface TriggerSetup {
+	parameters: IDataObject;
+	credentials: { apiUrl: string; apiKey: string };
+	/** Shared across contexts like n8n's database row: pass the same object to simulate one workflow. */
+	staticData: IDataObject;
+	/** n8n's WEBHOOK_URL, e.g. 'https://n8n.example.test/'. */
+	webhookBaseUrl?: string;
+	workflowId?: string;
+}
+
+/** Applies the credential's generic `authenticate` block the way n8n's CredentialsHelper does. */
+function authenticate(credentials: ICredentialDataDecryptedObject, options: IHttpRequestOptions): IHttpRequestOptions {
+	const headers: IDataObject = { ...options.headers };
+	for (const [name, template] of Object.entries(new ActiveCampaignTriggerApi().authenticate.properties.headers ?? {})) {
+		const field = /^=\{\{\s*\$credentials\.(\w+)\s*\}\}$/.exec(String(template))?.[1];
+		headers[name] = field ? credentials[field] : template;
+	}
+	return { ...options, headers };
+}
+
+function workflowFor(setup: TriggerSetup): { workflow: Workflow; node: INode } {
+	const authentication = String(setup.parameters.authentication ?? 'activeCampaignTriggerApi');
+	const node: INode = {
+		id: 'node-1',
+		name: 'ActiveCampaign Trigger',
+		type: NODE_TYPE,
+		typeVersion: 1,
+		position: [0, 0],
+		webhookId: WEBHOOK_ID,
+		parameters: structuredClone(setup.parameters) as INode['parameters'],
+		credentials: { [authentication]: { id: 'cred-1', name: 'ActiveCampaign' } },
+	};
+	const workflow = new Workflow({
+		id: setup.workflowId ?? 'wf1',
+		name: 'Lifecycle test',
+		nodes: [node],
+		connections: {},
+		active: true,
+		nodeTypes,
+		staticData: setup.staticData,
+	});
+	return { workflow, node: workflow.getNode(node.name)! };
+}
+
+function additionalDataFor(setup: TriggerSetup): IWorkflowExecuteAdditionalData {
+	const base = setup.webhookBaseUrl ?? 'https://n8n.example.test/';
+	return {
+		webhookBaseUrl: `${base}webhook`,
+		webhookTestBaseUrl: `${base}webhook-test`,
+		webhookWaitingBaseUrl: `${base}webhook-waiting`,
+		formWaitingBaseUrl: `${base}form-waiting`,
+		instanceBaseUrl: base,
+		restApiUrl: `${base}rest`,
+		variables: {},
+		credentialsHelper: {
+			getParentTypes: () => [],
+			preAuthentication: async () => undefined,
+			authenticate: async (credentials: ICredentialDataDecryptedObject, _type: string, options: IHttpRequestOptions) =>
+				authenticate(credentials, options),
+			getDecrypted: async () => ({ ...setup.credentials }),
+		},
+	} as unknown as IWorkflowExecuteAdditionalData;
+}
+
+/** n8n's HookContext, as used for activation ('trigger') or "Listen for test event" ('manual'). */
+export function hookContext(setup: TriggerSetup, mode: WorkflowExecuteMode = 'trigger', activation: WorkflowActivateMode = 'activate') {
+	const { workflow, node } = workflowFor(setup);
+	const webhookData = {
+		webhookDescription: trigger.description.webhooks![0],
+		isTest: mode === 'manual',
+	} as unknown as IWebhookData;
+	const context = new HookContext(workflow, node, additionalDataFor(setup), mode, activation, webhookData);
+	/** n8n writes changed static data back to the database; the test keeps the object. */
+	const persist = () => Object.assign(setup.staticData, structuredClone(workflow.staticData));
+	return { context, workflow, persist };
+}
+
+export async function runLifecycle(
+	setup: TriggerSetup,
+	step: 'checkExists' | 'create' | 'delete',
+	mode: WorkflowExecuteMode = 'trigger',
+): Promise<boolean> {
+	const { context, persist } = hookContext(setup, mode);
+	try {
+		return await trigger.webhookMethods.default[step].call(context);
+	} finally {
+		persist();
+	}
+}
+
+/** What n8n does on activation: create unless checkExists says everything is there. */
+export async function activate(setup: TriggerSetup, mode: WorkflowExecuteMode = 'trigger'): Promise<void> {
+	if (!(await runLifecycle(setup, 'checkExists', mode))) await runLifecycle(setup, 'create', mode);
+}
+
+export async function deactivate(setup: TriggerSetup, mode: WorkflowExecuteMode = 'trigger'): Promise<void> {
+	await runLifecycle(setup, 'delete', mode);
+}
+
+export { trigger, WebhookContext };

@@ -1,0 +1,141 @@
+import {
+	ActiveCampaignApiError,
+	ActiveCampaignClient,
+	apiUrlHint,
+	normaliseApiUrl,
+	retryAfter,
+	type ApiRequest,
+	type ApiResponse,
+} from '../../nodes/ActiveCampaignTrigger/apiClient';
+
+/** A transport answering from a script, recording requests and the client's waits. */
+function scripted(answers: Array<ApiResponse | Error>) {
+	const requests: ApiRequest[] = [];
+	const waits: number[] = [];
+	const client = new ActiveCampaignClient({
+		apiUrl: 'https://acct.api-us1.com',
+		send: async (request) => {
+			requests.push(request);
+			const answer = answers.shift();
+			if (!answer) throw new Error('script exhausted');
+			if (answer instanceof Error) throw answer;
+			return answer;
+		},
+		sleep: async (ms) => {
+			waits.push(ms);
+		},
+		random: () => 0.5,
+	});
+	return { client, requests, waits };
+}
+
+const ok = (body: unknown, status = 200): ApiResponse => ({ status, headers: {}, body });
+const networkError = (code: string) => Object.assign(new Error(`connect ${code}`), { code });
+
+describe('normaliseApiUrl', () => {
+	it.each([
+		['https://acct.api-us1.com', 'https://acct.api-us1.com'],
+		['  https://acct.api-us1.com/  ', 'https://acct.api-us1.com'],
+		['https://acct.api-us1.com/api/3', 'https://acct.api-us1.com'],
+		['https://acct.api-us1.com/api/3/', 'https://acct.api-us1.com'],
+		['acct.api-us1.com', 'https://acct.api-us1.com'],
+		['http://127.0.0.1:8080/', 'http://127.0.0.1:8080'],
+	])('%s → %s', (input, expected) => {
+		expect(normaliseApiUrl(input)).toBe(expected);
+	});
+
+	it('refuses an empty URL with a hint', () => {
+		expect(() => normaliseApiUrl(' ')).toThrow('The ActiveCampaign API URL is empty');
+	});
+
+	it('hints when the app URL is given instead of the API URL', () => {
+		expect(apiUrlHint('https://acct.activehosted.com')).toContain("looks like your account's app URL");
+		expect(apiUrlHint('https://acct.api-us1.com')).toBeUndefined();
+	});
+});
+
+describe('retryAfter', () => {
+	it('reads seconds and HTTP dates', () => {
+		expect(retryAfter({ 'retry-after': '3' })).toBe(3000);
+		expect(retryAfter({ 'retry-after': 'Wed, 21 Oct 2015 07:28:05 GMT' }, Date.parse('Wed, 21 Oct 2015 07:28:00 GMT'))).toBe(5000);
+		expect(retryAfter({})).toBeUndefined();
+	});
+});
+
+describe('ActiveCampaignClient', () => {
+	it('pages through webhooks until meta.total (a string) is reached', async () => {
+		const page = (from: number, count: number) =>
+			Array.from({ length: count }, (_, i) => ({ id: String(from + i), name: 'n', url: 'u', events: ['open'], sources: ['public'], listid: '0' }));
+		const { client, requests } = scripted([
+			ok({ webhooks: page(1, 100), meta: { total: '150' } }),
+			ok({ webhooks: page(101, 50), meta: { total: '150' } }),
+		]);
+		const webhooks = await client.listWebhooks();
+		expect(webhooks).toHaveLength(150);
+		expect(webhooks[149]).toEqual({ id: '150', name: 'n', url: 'u', events: ['open'], sources: ['public'], listid: '0' });
+		expect(requests.map((request) => request.query)).toEqual([
+			{ limit: 100, offset: 0 },
+			{ limit: 100, offset: 100 },
+		]);
+	});
+
+	it('honours Retry-After on 429 and then succeeds', async () => {
+		const { client, waits } = scripted([
+			{ status: 429, headers: { 'retry-after': '2' }, body: {} },
+			ok({ webhooks: [], meta: { total: '0' } }),
+		]);
+		expect(await client.listWebhooks()).toEqual([]);
+		expect(waits).toEqual([2000]);
+	});
+
+	it('backs off exponentially on 5xx and network errors, then gives up as transient', async () => {
+		const { client, waits } = scripted([
+			ok({}, 500),
+			networkError('ECONNRESET'),
+			ok({}, 503),
+			ok({}, 502),
+			ok({ message: 'down' }, 500),
+		]);
+		const failure = await client.deleteWebhook('4').catch((error: unknown) => error);
+		expect(failure).toBeInstanceOf(ActiveCampaignApiError);
+		expect((failure as ActiveCampaignApiError).transient).toBe(true);
+		expect((failure as ActiveCampaignApiError).message).toBe('ActiveCampaign refused to DELETE /webhooks/4: HTTP 500 – down');
+		expect(waits).toEqual([375, 750, 1500, 3000]);
+	});
+
+	it('takes 404 on delete as already gone', async () => {
+		const { client } = scripted([ok({ message: 'No Result found for Webhook with id 4' }, 404)]);
+		await expect(client.deleteWebhook('4')).resolves.toBeUndefined();
+	});
+
+	it('does not retry a create whose answer was lost', async () => {
+		const { client, requests } = scripted([networkError('ECONNABORTED')]);
+		const failure = await client
+			.createWebhook({ name: 'n', url: 'https://h/w', events: ['open'], sources: ['public'], listid: '0' })
+			.catch((error: unknown) => error);
+		expect((failure as ActiveCampaignApiError).transient).toBe(true);
+		expect(requests).toHaveLength(1);
+	});
+
+	it('surfaces a 422 at once with the API detail, not transient', async () => {
+		const { client, requests } = scripted([ok({ errors: [{ title: 'Invalid', detail: 'The url is invalid' }] }, 422)]);
+		const failure = (await client
+			.createWebhook({ name: 'n', url: 'https://h/w', events: ['open'], sources: ['public'], listid: '0' })
+			.catch((error: unknown) => error)) as ActiveCampaignApiError;
+		expect(failure.message).toBe('ActiveCampaign refused to create the webhook: HTTP 422 – The url is invalid');
+		expect(failure.transient).toBe(false);
+		expect(requests).toHaveLength(1);
+	});
+
+	it('explains a 403 with a hint about the API key', async () => {
+		const { client } = scripted([ok({ message: 'Forbidden' }, 403)]);
+		const failure = (await client.listWebhooks().catch((error: unknown) => error)) as ActiveCampaignApiError;
+		expect(failure.status).toBe(403);
+		expect(failure.hint).toBe('Check the API key in the ActiveCampaign credential (Settings → Developer).');
+	});
+
+	it('rethrows transport errors that are not network failures', async () => {
+		const { client } = scripted([new Error('credentials missing')]);
+		await expect(client.listWebhooks()).rejects.toThrow('credentials missing');
+	});
+});

@@ -1,0 +1,72 @@
+import {
+	assertDeliverable,
+	endpointOf,
+	redactUrl,
+	UndeliverableUrlError,
+	withSecret,
+} from '../../nodes/ActiveCampaignTrigger/deliveryUrl';
+import { newSecret, redact, secretsMatch } from '../../nodes/ActiveCampaignTrigger/secret';
+
+describe('assertDeliverable', () => {
+	it('accepts an https URL on the default port', () => {
+		expect(() => assertDeliverable('https://n8n.example.com/webhook/5b1c2f0e-8d7a/webhook')).not.toThrow();
+	});
+
+	it.each([
+		['http://n8n.example.com/webhook/a/webhook', 'ActiveCampaign only delivers to https URLs'],
+		['https://n8n.example.com:5678/webhook/a/webhook', 'ActiveCampaign only delivers to port 443, not 5678'],
+		['https://n8n.example.com/webhook/a/web%20hook', 'it contains characters ActiveCampaign does not allow: %'],
+		['https://n8n.example.com/webhook/a/we~b', 'it contains characters ActiveCampaign does not allow: ~'],
+		['localhost:5678', 'ActiveCampaign only delivers to https URLs'],
+		['', 'it is not a valid URL'],
+	])('refuses %s', (url, reason) => {
+		let caught: unknown;
+		try {
+			assertDeliverable(url);
+		} catch (error) {
+			caught = error;
+		}
+		expect(caught).toBeInstanceOf(UndeliverableUrlError);
+		expect((caught as UndeliverableUrlError).reason).toBe(reason);
+		expect((caught as UndeliverableUrlError).message).toContain(url);
+		expect((caught as UndeliverableUrlError).hint).toContain('WEBHOOK_URL');
+	});
+
+	it('accepts https on an explicit port 443 (URL drops it)', () => {
+		expect(() => assertDeliverable('https://n8n.example.com:443/webhook/a/webhook')).not.toThrow();
+	});
+});
+
+describe('secrets in URLs', () => {
+	it('adds the secret as a query parameter', () => {
+		expect(withSecret('https://h.test/webhook/a/webhook', 'abc_-1')).toBe('https://h.test/webhook/a/webhook?secret=abc_-1');
+	});
+
+	it('identifies the endpoint without query', () => {
+		expect(endpointOf('https://h.test/webhook/a/webhook?secret=abc')).toBe('https://h.test/webhook/a/webhook');
+	});
+
+	it('redacts the secret of a URL', () => {
+		expect(redactUrl('https://h.test/w?x=1&secret=abc&y=2')).toBe('https://h.test/w?x=1&secret=***&y=2');
+	});
+
+	it('generates deliverable secrets of 192 bits', () => {
+		const secret = newSecret();
+		expect(secret).toMatch(/^[A-Za-z0-9_-]{32}$/);
+		expect(() => assertDeliverable(withSecret('https://h.test/w', secret))).not.toThrow();
+		expect(newSecret()).not.toBe(secret);
+	});
+
+	it('matches only the exact secret', () => {
+		expect(secretsMatch('abcdefgh', 'abcdefgh')).toBe(true);
+		expect(secretsMatch('abcdefgh', 'abcdefgx')).toBe(false);
+		expect(secretsMatch('abcdefgh', 'abc')).toBe(false);
+		expect(secretsMatch('abcdefgh', undefined)).toBe(false);
+		expect(secretsMatch('abcdefgh', ['abcdefgh'])).toBe(false);
+		expect(secretsMatch('', '')).toBe(false);
+	});
+
+	it('redacts secrets from texts', () => {
+		expect(redact('url https://h?secret=abcdefgh1 failed', ['abcdefgh1', undefined])).toBe('url https://h?secret=*** failed');
+	});
+});
