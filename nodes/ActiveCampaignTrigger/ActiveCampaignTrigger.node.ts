@@ -1,5 +1,4 @@
 import {
-	NodeOperationError,
 	type IHookFunctions,
 	type ILoadOptionsFunctions,
 	type INodePropertyOptions,
@@ -12,10 +11,9 @@ import {
 import { EVENT_CATALOG } from './catalog';
 import { BUILT_IN_CREDENTIAL, OWN_CREDENTIAL, properties } from './description';
 import { endpointOf } from './deliveryUrl';
-import { reconcile, removeOwned } from './reconcile';
+import { ensureSubscriptions, removeSubscriptions } from './reconcile';
 import { receiveDelivery } from './receive';
-import { redact } from './secret';
-import { clientFor, slotOf, storeIds, storedIds, subscriptionSetup, toNodeError, nodeState } from './subscription';
+import { clientFor, memoryOf, nodeState, slotOf, subscriptionSetup, toNodeError } from './subscription';
 
 export class ActiveCampaignTrigger implements INodeType {
 	description: INodeTypeDescription = {
@@ -90,55 +88,19 @@ export class ActiveCampaignTrigger implements INodeType {
 		default: {
 			/** True only when the account holds exactly the wanted webhooks; drift is repaired on the way. */
 			async checkExists(this: IHookFunctions): Promise<boolean> {
-				const setup = await subscriptionSetup(this);
-				try {
-					const result = await reconcile(setup.client, setup.desired, storedIds(setup.state, setup.slot), {
-						allowCreate: false,
-						log: (message) => this.logger.info(message),
-					});
-					storeIds(setup.state, setup.slot, result.ids);
-					return result.complete;
-				} catch (error) {
-					throw toNodeError(this.getNode(), error, [setup.state.secret]);
-				}
+				return await runStep(this, false);
 			},
 
 			async create(this: IHookFunctions): Promise<boolean> {
-				const setup = await subscriptionSetup(this);
-				try {
-					const result = await reconcile(setup.client, setup.desired, storedIds(setup.state, setup.slot), {
-						allowCreate: true,
-						log: (message) => this.logger.info(message),
-					});
-					storeIds(setup.state, setup.slot, result.ids);
-					return true;
-				} catch (error) {
-					throw toNodeError(this.getNode(), error, [setup.state.secret]);
-				}
+				return await runStep(this, true);
 			},
 
 			/** Removes every webhook of this node; ids that could not be removed are kept for the next attempt. */
 			async delete(this: IHookFunctions): Promise<boolean> {
 				const state = nodeState(this.getWorkflowStaticData('node'));
-				const slot = slotOf(this);
-				const endpoint = endpointOf(this.getNodeWebhookUrl('default') ?? '');
 				try {
-					const client = await clientFor(this);
-					const result = await removeOwned(client, endpoint, storedIds(state, slot));
-					storeIds(state, slot, result.remaining);
-					if (result.failures.length > 0) {
-						throw new NodeOperationError(
-							this.getNode(),
-							redact(
-								`Could not remove ${result.remaining.length || 'all'} ActiveCampaign webhook(s): ${result.failures[0].message}`,
-								[state.secret],
-							),
-							{
-								description:
-									'They are remembered and removed on the next activation or deactivation. You can also delete them in ActiveCampaign under Settings → Developer → Webhooks.',
-							},
-						);
-					}
+					const endpoint = endpointOf(this.getNodeWebhookUrl('default') ?? '');
+					await removeSubscriptions(await clientFor(this), endpoint, memoryOf(state, slotOf(this)));
 					return true;
 				} catch (error) {
 					throw toNodeError(this.getNode(), error, [state.secret]);
@@ -149,5 +111,19 @@ export class ActiveCampaignTrigger implements INodeType {
 
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 		return await receiveDelivery(this);
+	}
+}
+
+async function runStep(context: IHookFunctions, allowCreate: boolean): Promise<boolean> {
+	const setup = await subscriptionSetup(context).catch((error: unknown) => {
+		throw toNodeError(context.getNode(), error, []);
+	});
+	try {
+		return await ensureSubscriptions(setup.client, setup.desired, setup.memory, {
+			allowCreate,
+			log: (message) => context.logger.info(message),
+		});
+	} catch (error) {
+		throw toNodeError(context.getNode(), error, [setup.state.secret]);
 	}
 }

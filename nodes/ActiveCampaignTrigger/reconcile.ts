@@ -166,40 +166,95 @@ export async function reconcile(
 }
 
 export interface RemoveResult {
-	removed: string[];
 	/** Ids that could not be removed; kept so the next attempt tries again. */
 	remaining: string[];
 	failures: ActiveCampaignApiError[];
 }
 
-/** Deletes every webhook this node owns: the remembered ids and any other pointing at its endpoint. */
+/**
+ * Deletes every webhook this node owns (remembered ids and any other pointing at its endpoint), then lists
+ * again to verify, since a 404 on DELETE is taken as "already gone" and a listing is the only proof.
+ */
 export async function removeOwned(
 	client: ActiveCampaignClient,
 	endpoint: string,
 	knownIds: readonly string[],
+	maxRounds = 5,
 ): Promise<RemoveResult> {
-	const targets = new Set(knownIds);
-	const failures: ActiveCampaignApiError[] = [];
-	try {
-		const known = new Set(knownIds);
-		for (const webhook of await client.listWebhooks()) {
-			if (isOwned(webhook, endpoint, known)) targets.add(webhook.id);
-		}
-	} catch (error) {
-		// Without a listing the remembered ids are still worth deleting.
-		if (!(error instanceof ActiveCampaignApiError)) throw error;
-		failures.push(error);
-	}
-	const result: RemoveResult = { removed: [], remaining: [], failures };
-	for (const id of targets) {
+	let targets = [...knownIds];
+	for (let round = 1; round <= maxRounds; round++) {
+		let listingFailure: ActiveCampaignApiError | undefined;
 		try {
-			await client.deleteWebhook(id);
-			result.removed.push(id);
+			const known = new Set(targets);
+			targets = (await client.listWebhooks()).filter((webhook) => isOwned(webhook, endpoint, known)).map(({ id }) => id);
 		} catch (error) {
+			// Without a listing the remembered ids are still worth deleting, but nothing is verified.
 			if (!(error instanceof ActiveCampaignApiError)) throw error;
-			result.remaining.push(id);
-			failures.push(error);
+			listingFailure = error;
 		}
+		if (targets.length === 0 && !listingFailure) return { remaining: [], failures: [] };
+
+		const failures: ActiveCampaignApiError[] = listingFailure ? [listingFailure] : [];
+		const remaining: string[] = [];
+		for (const id of targets) {
+			try {
+				await client.deleteWebhook(id);
+			} catch (error) {
+				if (!(error instanceof ActiveCampaignApiError)) throw error;
+				remaining.push(id);
+				failures.push(error);
+			}
+		}
+		if (failures.length > 0) return { remaining: listingFailure ? targets : remaining, failures };
 	}
-	return result;
+	const unsettled = new ActiveCampaignApiError(
+		`ActiveCampaign still lists webhooks of this node after ${maxRounds} rounds of deleting`,
+		undefined,
+		true,
+	);
+	return { remaining: targets, failures: [unsettled] };
+}
+
+/** State the lifecycle keeps between steps (in the node's static data). */
+export interface SubscriptionMemory {
+	ids: string[];
+}
+
+/**
+ * One lifecycle step as n8n calls it: `checkExists` (allowCreate false) or `create` (true).
+ * Returns whether the account now holds exactly the desired webhooks; remembers the owned ids either way.
+ */
+export async function ensureSubscriptions(
+	client: ActiveCampaignClient,
+	desired: readonly WebhookFields[],
+	memory: SubscriptionMemory,
+	options: ReconcileOptions,
+): Promise<boolean> {
+	const result = await reconcile(client, desired, memory.ids, options);
+	memory.ids = result.ids;
+	return result.complete;
+}
+
+export class RemovalError extends Error {
+	constructor(
+		readonly remaining: number,
+		readonly cause: ActiveCampaignApiError,
+	) {
+		super(`Could not remove ${remaining > 0 ? remaining : 'all'} ActiveCampaign webhook(s): ${cause.message}`);
+		this.name = 'RemovalError';
+	}
+
+	readonly hint =
+		'They are remembered and removed on the next activation or deactivation. You can also delete them in ActiveCampaign under Settings → Developer → Webhooks.';
+}
+
+/** Deletes every owned webhook; throws RemovalError (keeping the ids it could not delete) when any failed. */
+export async function removeSubscriptions(
+	client: ActiveCampaignClient,
+	endpoint: string,
+	memory: SubscriptionMemory,
+): Promise<void> {
+	const result = await removeOwned(client, endpoint, memory.ids);
+	memory.ids = result.remaining;
+	if (result.failures.length > 0) throw new RemovalError(result.remaining.length, result.failures[0]);
 }

@@ -18,7 +18,7 @@ import { ActiveCampaignApiError, ActiveCampaignClient, normaliseApiUrl, type Api
 import { isListScoped } from './catalog';
 import { OWN_CREDENTIAL } from './description';
 import { UndeliverableUrlError, assertDeliverable, withSecret } from './deliveryUrl';
-import { desiredWebhooks } from './reconcile';
+import { RemovalError, desiredWebhooks, type SubscriptionMemory } from './reconcile';
 import { newSecret, redact } from './secret';
 
 /** What the node keeps in its static data. Test-mode webhooks are kept apart from production ones. */
@@ -38,12 +38,16 @@ export function slotOf(context: IHookFunctions): Slot {
 	return context.getMode() === 'manual' ? 'test' : 'production';
 }
 
-export function storedIds(state: NodeState, slot: Slot): string[] {
-	return state.webhookIds?.[slot] ?? [];
-}
-
-export function storeIds(state: NodeState, slot: Slot, ids: string[]): void {
-	state.webhookIds = { ...state.webhookIds, [slot]: ids };
+/** A view of one slot's remembered webhook ids that writes through to static data. */
+export function memoryOf(state: NodeState, slot: Slot): SubscriptionMemory {
+	return {
+		get ids() {
+			return state.webhookIds?.[slot] ?? [];
+		},
+		set ids(ids: string[]) {
+			state.webhookIds = { ...state.webhookIds, [slot]: ids };
+		},
+	};
 }
 
 type ApiContext = IHookFunctions | ILoadOptionsFunctions;
@@ -75,7 +79,7 @@ export async function clientFor(context: ApiContext): Promise<ActiveCampaignClie
 export interface SubscriptionSetup {
 	client: ActiveCampaignClient;
 	state: NodeState;
-	slot: Slot;
+	memory: SubscriptionMemory;
 	/** n8n's webhook URL for this node, without the secret. */
 	endpointUrl: string;
 	desired: ReturnType<typeof desiredWebhooks>;
@@ -109,7 +113,7 @@ export async function subscriptionSetup(context: IHookFunctions): Promise<Subscr
 		sources,
 		listIds: listIds.map(String),
 	});
-	return { client: await clientFor(context), state, slot: slotOf(context), endpointUrl, desired };
+	return { client: await clientFor(context), state, memory: memoryOf(state, slotOf(context)), endpointUrl, desired };
 }
 
 /** Maps the lifecycle's errors to n8n errors with a hint, secrets removed. */
@@ -121,6 +125,9 @@ export function toNodeError(node: INode, error: unknown, secrets: ReadonlyArray<
 			description: error.hint,
 			httpCode: error.status === undefined ? undefined : String(error.status),
 		});
+	}
+	if (error instanceof RemovalError) {
+		return new NodeOperationError(node, redact(error.message, secrets), { description: error.hint });
 	}
 	if (error instanceof UndeliverableUrlError) {
 		return new NodeOperationError(node, error.message, { description: error.hint });

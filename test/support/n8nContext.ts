@@ -111,7 +111,7 @@ export function hookContext(setup: TriggerSetup, mode: WorkflowExecuteMode = 'tr
 	} as unknown as IWebhookData;
 	const context = new HookContext(workflow, node, additionalDataFor(setup), mode, activation, webhookData);
 	/** n8n writes changed static data back to the database; the test keeps the object. */
-	const persist = () => Object.assign(setup.staticData, structuredClone(workflow.staticData));
+	const persist = () => Object.assign(setup.staticData, JSON.parse(JSON.stringify(workflow.staticData)));
 	return { context, workflow, persist };
 }
 
