@@ -1,0 +1,259 @@
+/**
+ * The dedup store for incoming deliveries. ActiveCampaign delivers webhooks at least once and sends no
+ * event id, so two deliveries of one event are recognised by their identical bodies: the key is a
+ * fingerprint of the parsed body, remembered for a window (default one hour).
+ *
+ * Two layers, because n8n gives each request a fresh workflow and a fresh copy of the static data read
+ * from the database: two identical deliveries in flight at once both see the copy without the other.
+ * - `claimInProcess`: a bounded module-level map that the concurrent requests of one process share.
+ * - `checkAndRemember`: a fixed-size table persisted in the node's static data, so the window survives
+ *   a restart.
+ *
+ * A claim is never released, not even when the workflow then fails: the event was delivered and started
+ * its execution once. ActiveCampaign never retries a delivery, so an identical body arriving later is a
+ * second copy of the same event, not a second chance for a failed one, and dropping it is what dedup is
+ * for. Check only deliveries that passed authentication: an unauthenticated request must not be able to
+ * claim a body and so suppress the real delivery.
+ *
+ * When memory runs short (more distinct events in a window than the table holds, or more claims than the
+ * map holds) the oldest entries are forgotten and a later duplicate of one passes through: a duplicate
+ * item at worst, never a lost event.
+ */
+import { hash } from 'node:crypto';
+
+export const DEFAULT_WINDOW_MS = 60 * 60 * 1000;
+
+/** Entries of the persisted table at defaults; its JSON form is then 32,018 characters (<= 32 KB). */
+export const DEFAULT_CAPACITY = 2000;
+
+/** Caps a capacity setting so that a typo cannot build a string too long for V8 (~1 MB of JSON here). */
+export const MAX_CAPACITY = 65_536;
+
+/** Claims the in-process map holds before it forgets the oldest (~100 bytes each). */
+export const IN_PROCESS_CLAIM_LIMIT = 10_000;
+
+export interface DedupOptions {
+	windowMs: number;
+	/** Entries the persisted table holds, rounded up to a multiple of 4; default `DEFAULT_CAPACITY`. */
+	capacity?: number;
+}
+
+/**
+ * The persisted form, stored whole in the node's static data (a type alias, not an interface, so that it
+ * is assignable to n8n's `IDataObject`).
+ *
+ * `table` is base64 of `capacity / 4` buckets of 4 entries. An entry is 12 bytes, big-endian: the
+ * fingerprint's high 32 bits, its low 32 bits, then the Unix second it was first seen (0 = empty slot).
+ * A bucket is 48 bytes = exactly 64 base64 characters without padding, so one lookup decodes only its
+ * bucket's substring and one insert splices 64 characters back: the cost per event does not depend on how
+ * many keys are remembered. A fingerprint lives in bucket `high32 % bucketCount`.
+ *
+ * The window is not stored: timestamps are first-seen times and the window is applied when reading, so a
+ * changed window takes effect at once. A changed capacity re-files the live entries into a table of the
+ * new size.
+ */
+export type PersistedDedupState = { v: 1; table: string };
+
+const WAYS = 4;
+const ENTRY_BYTES = 12;
+const BUCKET_BYTES = WAYS * ENTRY_BYTES;
+const BUCKET_CHARS = (BUCKET_BYTES / 3) * 4;
+const FINGERPRINT_PATTERN = /^[0-9a-f]{16}$/;
+
+/**
+ * A 64-bit fingerprint (16 hex characters) of the body's canonical form: the same for the same content
+ * whatever the order of keys, at any depth. Strings and keys are quoted as JSON quotes them (lone
+ * surrogates escaped), so no two bodies share a canonical form; an array and an object with numeric keys
+ * stay distinct.
+ *
+ * 64 bits make a false "duplicate" negligible: a new event matches one of the 2,000 entries of a full
+ * table with a chance of 2,000 / 2^64 ≈ 1e-16, one of the 10,000 in-process claims with 5e-16; over a
+ * billion deliveries, under one in a million.
+ */
+export function fingerprint(body: Record<string, unknown>): string {
+	return hash('sha256', canonical(body), 'hex').slice(0, 16);
+}
+
+function canonical(value: unknown): string {
+	if (typeof value === 'string') return quote(value);
+	if (typeof value === 'object' && value !== null) {
+		if (Array.isArray(value)) {
+			let out = '[';
+			for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ',') + canonical(value[i]);
+			return out + ']';
+		}
+		const record = value as Record<string, unknown>;
+		const keys = Object.keys(record).sort();
+		let out = '{';
+		for (let i = 0; i < keys.length; i++) {
+			out += (i === 0 ? '' : ',') + quote(keys[i]) + ':' + canonical(record[keys[i]]);
+		}
+		return out + '}';
+	}
+	// A parsed body holds only strings, objects and arrays (qs) or also numbers, booleans and null (JSON):
+	// their String() forms, like that of an undefined, are unambiguous beside the quoted strings above.
+	if (value === null || value === undefined || typeof value === 'number' || typeof value === 'boolean') {
+		return String(value);
+	}
+	throw new TypeError(`A parsed body cannot hold a ${typeof value}, so it has no fingerprint`);
+}
+
+/** Characters JSON escapes, and surrogates (JSON escapes a lone one). */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** JSON quoting. Most form values need no escaping, and skipping JSON.stringify for them saves about a
+ * third of the fingerprint's cost (measured on the sample deliveries). */
+function quote(text: string): string {
+	return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
+}
+
+/** Whether something first seen `age` ago is still inside the window. A negative age (the clock went back)
+ * counts as outside: when unsure, let the delivery through. */
+function isWithinWindow(age: number, window: number): boolean {
+	return age >= 0 && age < window;
+}
+
+/** `${scope}:${fp}` -> when it was claimed, in claim order (oldest first). */
+const claims = new Map<string, number>();
+
+/**
+ * Claims a fingerprint for one request of this process. `false` means another request of this process
+ * claimed it within the window: answer it as a duplicate. `scope` separates the trigger nodes sharing the
+ * process (e.g. workflow id + node id).
+ */
+export function claimInProcess(scope: string, fp: string, now: number, windowMs: number): boolean {
+	const key = `${scope}:${fp}`;
+	const claimedAt = claims.get(key);
+	if (claimedAt !== undefined && isWithinWindow(now - claimedAt, windowMs)) return false;
+	// Re-inserting moves the key to the end, so insertion order stays claim order and the first key is
+	// always the oldest claim to forget.
+	claims.delete(key);
+	claims.set(key, now);
+	if (claims.size > IN_PROCESS_CLAIM_LIMIT) {
+		const oldest = claims.keys().next();
+		if (!oldest.done) claims.delete(oldest.value);
+	}
+	return true;
+}
+
+/**
+ * Answers whether `fp` was seen within the window and remembers it if not. `state` is whatever the
+ * static data holds: anything that is not a version-1 table (missing, garbled, from a later version) is
+ * treated as an empty table, and a garbled bucket as an empty bucket; it never throws on it. Returns the
+ * state to write back. A duplicate keeps its first-seen time, so an identical body sent again after the
+ * window (a genuinely new event that happens to look the same) passes once per window.
+ */
+export function checkAndRemember(
+	state: unknown,
+	fp: string,
+	now: number,
+	options: DedupOptions,
+): { duplicate: boolean; state: PersistedDedupState } {
+	const { high, low } = parseFingerprint(fp);
+	const bucketCount = bucketCountFor(options.capacity);
+	const nowSecond = Math.floor(now / 1000);
+	const windowSeconds = Math.ceil(options.windowMs / 1000);
+	const table = usableTable(state, bucketCount, nowSecond, windowSeconds);
+
+	const start = (high % bucketCount) * BUCKET_CHARS;
+	const bucket = decodeBucket(table.slice(start, start + BUCKET_CHARS));
+	const slot = findOrChooseSlot(bucket, 0, high, low, nowSecond, windowSeconds);
+	if (slot.duplicate) return { duplicate: true, state: { v: 1, table } };
+
+	writeEntry(bucket, slot.offset, high, low, nowSecond);
+	const spliced = table.slice(0, start) + bucket.toString('base64') + table.slice(start + BUCKET_CHARS);
+	return { duplicate: false, state: { v: 1, table: spliced } };
+}
+
+function parseFingerprint(fp: string): { high: number; low: number } {
+	if (!FINGERPRINT_PATTERN.test(fp)) {
+		throw new TypeError(`"${fp}" is not a fingerprint: pass the value returned by fingerprint()`);
+	}
+	return { high: parseInt(fp.slice(0, 8), 16), low: parseInt(fp.slice(8), 16) };
+}
+
+function bucketCountFor(capacity: number | undefined): number {
+	const entries =
+		capacity !== undefined && Number.isFinite(capacity) && capacity >= 1 ? capacity : DEFAULT_CAPACITY;
+	return Math.ceil(Math.min(entries, MAX_CAPACITY) / WAYS);
+}
+
+function usableTable(state: unknown, bucketCount: number, nowSecond: number, windowSeconds: number): string {
+	const length = bucketCount * BUCKET_CHARS;
+	if (typeof state !== 'object' || state === null) return emptyTable(length);
+	const { v, table } = state as { v?: unknown; table?: unknown };
+	if (v !== 1 || typeof table !== 'string' || table.length % BUCKET_CHARS !== 0) return emptyTable(length);
+	if (table.length === length) return table;
+	return refile(table, bucketCount, nowSecond, windowSeconds);
+}
+
+function emptyTable(length: number): string {
+	return 'A'.repeat(length);
+}
+
+/** Moves the live entries of a table of another size into one of `bucketCount` buckets. Runs once after a
+ * capacity change; when shrinking, a bucket keeps its newest entries. */
+function refile(table: string, bucketCount: number, nowSecond: number, windowSeconds: number): string {
+	const target = Buffer.alloc(bucketCount * BUCKET_BYTES);
+	for (let start = 0; start < table.length; start += BUCKET_CHARS) {
+		const bucket = decodeBucket(table.slice(start, start + BUCKET_CHARS));
+		for (let offset = 0; offset < BUCKET_BYTES; offset += ENTRY_BYTES) {
+			const seenAt = bucket.readUInt32BE(offset + 8);
+			if (!isLive(seenAt, nowSecond, windowSeconds)) continue;
+			const high = bucket.readUInt32BE(offset);
+			const low = bucket.readUInt32BE(offset + 4);
+			const base = (high % bucketCount) * BUCKET_BYTES;
+			const slot = findOrChooseSlot(target, base, high, low, nowSecond, windowSeconds);
+			if (slot.duplicate) continue;
+			const replaced = target.readUInt32BE(slot.offset + 8);
+			if (isLive(replaced, nowSecond, windowSeconds) && replaced >= seenAt) continue;
+			writeEntry(target, slot.offset, high, low, seenAt);
+		}
+	}
+	return target.toString('base64');
+}
+
+/** A bucket's 48 bytes; a garbled substring (wrong characters or length) reads as an empty bucket. */
+function decodeBucket(chars: string): Buffer {
+	const bytes = Buffer.from(chars, 'base64');
+	return bytes.length === BUCKET_BYTES ? bytes : Buffer.alloc(BUCKET_BYTES);
+}
+
+function isLive(seenAt: number, nowSecond: number, windowSeconds: number): boolean {
+	return seenAt !== 0 && isWithinWindow(nowSecond - seenAt, windowSeconds);
+}
+
+/**
+ * In the bucket at `base`: a live entry for the fingerprint makes a duplicate; otherwise the slot to write
+ * is an empty or expired one (a fingerprint's own expired entry among them), else the oldest live one.
+ */
+function findOrChooseSlot(
+	buffer: Buffer,
+	base: number,
+	high: number,
+	low: number,
+	nowSecond: number,
+	windowSeconds: number,
+): { duplicate: boolean; offset: number } {
+	let victim = base;
+	let victimRank = Infinity;
+	for (let offset = base; offset < base + BUCKET_BYTES; offset += ENTRY_BYTES) {
+		const seenAt = buffer.readUInt32BE(offset + 8);
+		const live = isLive(seenAt, nowSecond, windowSeconds);
+		if (live && buffer.readUInt32BE(offset) === high && buffer.readUInt32BE(offset + 4) === low) {
+			return { duplicate: true, offset };
+		}
+		const rank = live ? seenAt : -1;
+		if (rank < victimRank) {
+			victim = offset;
+			victimRank = rank;
+		}
+	}
+	return { duplicate: false, offset: victim };
+}
+
+function writeEntry(buffer: Buffer, offset: number, high: number, low: number, seenAt: number): void {
+	buffer.writeUInt32BE(high, offset);
+	buffer.writeUInt32BE(low, offset + 4);
+	buffer.writeUInt32BE(seenAt, offset + 8);
+}

@@ -1,0 +1,417 @@
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
+import type { IDataObject } from 'n8n-workflow';
+import { parse } from 'qs';
+
+import {
+	checkAndRemember,
+	claimInProcess,
+	DEFAULT_CAPACITY,
+	DEFAULT_WINDOW_MS,
+	fingerprint,
+	IN_PROCESS_CLAIM_LIMIT,
+	type DedupOptions,
+	type PersistedDedupState,
+} from '../nodes/ActiveCampaignTrigger/dedup';
+
+const HOUR = 60 * 60 * 1000;
+const T0 = Date.UTC(2024, 4, 14, 9, 21, 7);
+const defaults = { windowMs: DEFAULT_WINDOW_MS };
+
+/** A table of `buckets` buckets holds the fingerprint `hex8(high) + hex8(low)` in bucket `high % buckets`. */
+const fpIn = (high: number, low: number): string =>
+	high.toString(16).padStart(8, '0') + low.toString(16).padStart(8, '0');
+
+/** The first 64 bits of a text's sha256, in hex: what `fingerprint` returns for the canonical form `text`. */
+const sha256Prefix = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 16);
+
+/** Distinct, evenly spread fingerprints without paying for a hash each. */
+const syntheticFp = (i: number): string => fpIn(Math.imul(i, 0x9e3779b1) >>> 0, i);
+
+/** Feeds fingerprints in order, one second apart from T0, and returns the final state. */
+function rememberAll(fps: string[], options: DedupOptions): PersistedDedupState {
+	let current: unknown;
+	fps.forEach((fp, i) => {
+		current = checkAndRemember(current, fp, T0 + i * 1000, options).state;
+	});
+	return current as PersistedDedupState;
+}
+
+describe('fingerprint', () => {
+	it('hashes the canonical form: sorted keys, JSON-quoted strings, first 64 bits of sha256 in hex', () => {
+		expect(fingerprint({ b: ['x', { c: '2' }], a: '1' })).toBe(sha256Prefix('{"a":"1","b":["x",{"c":"2"}]}'));
+	});
+
+	it('is the same whatever the order of keys, at every depth', () => {
+		const one = { type: 'update', contact: { id: '1234', email: 'jane@example.com', fields: { a: '1', b: '2' } } };
+		const other = {
+			contact: { fields: { b: '2', a: '1' }, email: 'jane@example.com', id: '1234' },
+			type: 'update',
+		};
+
+		expect(fingerprint(one)).toBe(fingerprint(other));
+	});
+
+	it('is the same for a delivery whose form fields arrive in another order', () => {
+		const sent = 'type=update&contact%5Bid%5D=1234&contact%5Bemail%5D=jane%40example.com&list=0';
+		const resent = 'list=0&contact%5Bemail%5D=jane%40example.com&type=update&contact%5Bid%5D=1234';
+
+		expect(fingerprint(parse(resent))).toBe(fingerprint(parse(sent)));
+	});
+
+	it('differs when a top-level value differs', () => {
+		expect(fingerprint({ type: 'update', list: '0' })).not.toBe(fingerprint({ type: 'update', list: '1' }));
+	});
+
+	it('differs when a nested value differs', () => {
+		expect(fingerprint({ contact: { tags: ['a', 'b'] } })).not.toBe(fingerprint({ contact: { tags: ['a', 'c'] } }));
+	});
+
+	it('is the same for numeric-key objects built in another order', () => {
+		const built = { fields: {} as Record<string, string> };
+		built.fields['39'] = 'b';
+		built.fields['12'] = 'a';
+
+		expect(fingerprint(built)).toBe(fingerprint({ fields: { '12': 'a', '39': 'b' } }));
+	});
+
+	it('differs when a value under a numeric key differs', () => {
+		expect(fingerprint({ fields: { '12': 'a', '39': 'b' } })).not.toBe(
+			fingerprint({ fields: { '12': 'a', '39': 'c' } }),
+		);
+	});
+
+	it('differs when a numeric key differs', () => {
+		expect(fingerprint({ fields: { '12': 'a' } })).not.toBe(fingerprint({ fields: { '13': 'a' } }));
+	});
+
+	it('tells an array from an object with numeric keys', () => {
+		expect(fingerprint({ tags: ['a'] })).not.toBe(fingerprint({ tags: { '0': 'a' } }));
+	});
+
+	it('tells a number from its string', () => {
+		expect(fingerprint({ id: 1 })).not.toBe(fingerprint({ id: '1' }));
+	});
+
+	it('cannot be fooled by quotes and separators inside a value', () => {
+		expect(fingerprint({ a: 'x', b: 'y' })).not.toBe(fingerprint({ a: 'x","b":"y' }));
+	});
+
+	it('quotes strings as JSON does, escapes included', () => {
+		expect(fingerprint({ a: 'say "hi"\n' })).toBe(sha256Prefix('{"a":"say \\"hi\\"\\n"}'));
+	});
+
+	it('tells a lone surrogate from the replacement character that UTF-8 would turn it into', () => {
+		expect(fingerprint({ a: '\ud800' })).not.toBe(fingerprint({ a: '\ufffd' }));
+	});
+
+	it('hashes JSON\'s serialisation with the keys sorted at every level, for any JSON body', () => {
+		// Any code point, lone surrogates included, with the characters JSON escapes made frequent.
+		const codePoint = fc.integer({ min: 0, max: 0x10ffff }).map((code) => String.fromCodePoint(code));
+		const unit = fc.oneof(fc.constantFrom('"', '\\', '\n', '\u0000', '\ud800', '\udfff'), codePoint);
+		const value = fc.jsonValue({ stringUnit: unit, maxDepth: 3 });
+		const body = fc.dictionary(fc.string({ unit }), value, { maxKeys: 8 });
+		/** JSON.stringify writes an object's keys in the order of an allowlist array, at every depth. */
+		const sortedJson = (value: unknown): string => {
+			const keys = new Set<string>();
+			const collect = (node: unknown): void => {
+				if (typeof node !== 'object' || node === null) return;
+				for (const [key, child] of Object.entries(node)) {
+					if (!Array.isArray(node)) keys.add(key);
+					collect(child);
+				}
+			};
+			collect(value);
+			return JSON.stringify(value, [...keys].sort());
+		};
+
+		fc.assert(
+			fc.property(body, (generated) => {
+				expect(fingerprint(generated)).toBe(sha256Prefix(sortedJson(generated)));
+			}),
+		);
+	});
+
+	it('rejects a value no parser produces', () => {
+		expect(() => fingerprint({ a: Symbol('a') })).toThrow(TypeError);
+	});
+});
+
+describe('checkAndRemember', () => {
+	const fp = fingerprint({ type: 'subscribe', contact: { id: '1234' } });
+	const otherFp = fingerprint({ type: 'subscribe', contact: { id: '5678' } });
+
+	it('lets the first delivery through', () => {
+		expect(checkAndRemember(undefined, fp, T0, defaults).duplicate).toBe(false);
+	});
+
+	it('answers a second identical delivery as a duplicate', () => {
+		const first = checkAndRemember(undefined, fp, T0, defaults);
+
+		expect(checkAndRemember(first.state, fp, T0 + 1000, defaults).duplicate).toBe(true);
+	});
+
+	it('lets a different body through', () => {
+		const first = checkAndRemember(undefined, fp, T0, defaults);
+
+		expect(checkAndRemember(first.state, otherFp, T0 + 1000, defaults).duplicate).toBe(false);
+	});
+
+	it('still answers a duplicate one second before the window ends', () => {
+		const first = checkAndRemember(undefined, fp, T0, defaults);
+
+		expect(checkAndRemember(first.state, fp, T0 + HOUR - 1000, defaults).duplicate).toBe(true);
+	});
+
+	it('lets an identical body through once the window has passed', () => {
+		const first = checkAndRemember(undefined, fp, T0, defaults);
+
+		expect(checkAndRemember(first.state, fp, T0 + HOUR, defaults).duplicate).toBe(false);
+	});
+
+	it('counts the window from the first delivery, not from the duplicates', () => {
+		let state = checkAndRemember(undefined, fp, T0, defaults).state;
+		state = checkAndRemember(state, fp, T0 + HOUR / 2, defaults).state;
+
+		expect(checkAndRemember(state, fp, T0 + HOUR, defaults).duplicate).toBe(false);
+	});
+
+	it('lets a delivery through when the clock went back before the remembered time', () => {
+		const first = checkAndRemember(undefined, fp, T0, defaults);
+
+		expect(checkAndRemember(first.state, fp, T0 - 1000, defaults).duplicate).toBe(false);
+	});
+
+	it('remembers across a restart (a JSON round trip of the state)', () => {
+		const first = checkAndRemember(undefined, fp, T0, defaults);
+		const reloaded: unknown = JSON.parse(JSON.stringify(first.state));
+
+		expect(checkAndRemember(reloaded, fp, T0 + 1000, defaults).duplicate).toBe(true);
+	});
+
+	it('returns a state that n8n can keep as static data', () => {
+		const { state } = checkAndRemember(undefined, fp, T0, defaults);
+		const staticData: IDataObject = { dedup: state };
+
+		expect(JSON.parse(JSON.stringify(staticData))).toEqual({ dedup: state });
+	});
+
+	it('applies a changed window to what it already remembers', () => {
+		const first = checkAndRemember(undefined, fp, T0, defaults);
+
+		expect(checkAndRemember(first.state, fp, T0 + 2 * HOUR, { windowMs: 3 * HOUR }).duplicate).toBe(true);
+	});
+
+	it('keeps what it remembers when the capacity changes', () => {
+		const first = checkAndRemember(undefined, fp, T0, defaults);
+		const resized = checkAndRemember(first.state, otherFp, T0 + 1000, { windowMs: HOUR, capacity: 100 });
+
+		expect(checkAndRemember(resized.state, fp, T0 + 2000, { windowMs: HOUR, capacity: 100 }).duplicate).toBe(true);
+	});
+
+	it('rebuilds the table at the new size when the capacity changes', () => {
+		const first = checkAndRemember(undefined, fp, T0, defaults);
+
+		expect(checkAndRemember(first.state, otherFp, T0, { windowMs: HOUR, capacity: 100 }).state.table).toHaveLength(
+			25 * 64,
+		);
+	});
+
+	it('keeps the newest entries of a bucket when shrinking to it', () => {
+		// In 2 buckets the oldest, fpIn(1, 1), sits alone in bucket 1 and the 4 newer ones fill bucket 0.
+		const fps = [1, 2, 4, 6, 8].map((i) => fpIn(i, i));
+		const large = rememberAll(fps, { windowMs: HOUR, capacity: 8 });
+		const shrunk = checkAndRemember(large, fps[4], T0 + 10_000, { windowMs: HOUR, capacity: 4 }).state;
+		const answers = fps.map(
+			(one) => checkAndRemember(shrunk, one, T0 + 11_000, { windowMs: HOUR, capacity: 4 }).duplicate,
+		);
+
+		expect(answers).toEqual([false, true, true, true, true]);
+	});
+
+	it('rounds the capacity up to whole buckets of 4', () => {
+		expect(checkAndRemember(undefined, fp, T0, { windowMs: HOUR, capacity: 10 }).state.table).toHaveLength(3 * 64);
+	});
+
+	it('holds 2,000 entries by default in a table of 500 buckets of 64 base64 characters', () => {
+		expect(DEFAULT_CAPACITY).toBe(2000);
+		expect(checkAndRemember(undefined, fp, T0, defaults).state.table).toHaveLength(32_000);
+	});
+
+	it('keeps its JSON form at 32,018 characters (<= 32 KB) after 1,000,000 distinct events', () => {
+		let state: unknown;
+		for (let i = 0; i < 1_000_000; i++) {
+			state = checkAndRemember(state, syntheticFp(i), T0 + i * 10, defaults).state;
+		}
+		const size = JSON.stringify(state).length;
+
+		expect(size).toBe(32_018);
+		expect(size).toBeLessThanOrEqual(32_768);
+	}, 60_000);
+
+	it('forgets the oldest entry of a full bucket and keeps the newest', () => {
+		const fps = [1, 2, 3, 4, 5].map((i) => fpIn(i, i));
+		const state = rememberAll(fps, { windowMs: HOUR, capacity: 4 });
+		const answers = fps.map(
+			(one) => checkAndRemember(state, one, T0 + 10_000, { windowMs: HOUR, capacity: 4 }).duplicate,
+		);
+
+		expect(answers).toEqual([false, true, true, true, true]);
+	});
+
+	it('reuses an expired slot before forgetting a live entry', () => {
+		const options = { windowMs: 10_000, capacity: 4 };
+		let state = checkAndRemember(undefined, fpIn(1, 1), T0, options).state;
+		for (const i of [2, 3, 4, 5]) state = checkAndRemember(state, fpIn(i, i), T0 + 10_000, options).state;
+		const answers = [2, 3, 4, 5].map((i) => checkAndRemember(state, fpIn(i, i), T0 + 11_000, options).duplicate);
+
+		expect(answers).toEqual([true, true, true, true]);
+	});
+
+	it('reuses a slot dated in the future (the clock went back) before forgetting a live entry', () => {
+		const options = { windowMs: HOUR, capacity: 4 };
+		const [a, b, c, d, e] = [1, 2, 3, 4, 5].map((i) => fpIn(i, i));
+		let state = rememberAll([a, b, c], options);
+		state = checkAndRemember(state, d, T0 + 100_000, options).state;
+		state = checkAndRemember(state, e, T0 + 50_000, options).state;
+		const answers = [a, b, c, d, e].map((one) => checkAndRemember(state, one, T0 + 101_000, options).duplicate);
+
+		expect(answers).toEqual([true, true, true, false, true]);
+	});
+
+	it.each<[string, unknown]>([
+		['undefined', undefined],
+		['null', null],
+		['a string', 'garbage'],
+		['a number', 42],
+		['an array', []],
+		['another version', { v: 2, table: 'A'.repeat(32_000) }],
+		['a table that is not a string', { v: 1, table: 123 }],
+		['a table of a length that is no whole number of buckets', { v: 1, table: 'A'.repeat(100) }],
+		['a table of invalid characters', { v: 1, table: '!'.repeat(32_000) }],
+	])('treats %s as an empty table', (_, garbled) => {
+		const result = checkAndRemember(garbled, fp, T0, defaults);
+
+		expect(result.duplicate).toBe(false);
+		expect(result.state.table).toHaveLength(32_000);
+	});
+
+	it('forgets only the bucket that is garbled', () => {
+		const remembered = rememberAll([fpIn(0, 1), fpIn(1, 1)], { windowMs: HOUR, capacity: 8 });
+		const garbled = { v: 1, table: '!'.repeat(64) + remembered.table.slice(64) };
+		const answers = [fpIn(0, 1), fpIn(1, 1)].map(
+			(one) => checkAndRemember(garbled, one, T0 + 5000, { windowMs: HOUR, capacity: 8 }).duplicate,
+		);
+
+		expect(answers).toEqual([false, true]);
+	});
+
+	it('rejects a key that is not a fingerprint', () => {
+		expect(() => checkAndRemember(undefined, 'not-a-fingerprint', T0, defaults)).toThrow(TypeError);
+	});
+
+	it('gives the same answers as an exact memory while no bucket holds more than 4 keys', () => {
+		const buckets = 4;
+		const key = fc.record({ bucket: fc.integer({ min: 0, max: buckets - 1 }), lap: fc.nat(1000), low: fc.nat() });
+		const pool = fc
+			.uniqueArray(key, { minLength: 1, maxLength: 24, selector: (k) => `${k.bucket}:${k.lap}:${k.low}` })
+			.map((keys) =>
+				keys
+					.filter((k, i) => keys.slice(0, i).filter((earlier) => earlier.bucket === k.bucket).length < 4)
+					.map((k) => fpIn(k.bucket + buckets * k.lap, k.low)),
+			);
+		const step = fc.record({ pick: fc.nat(), advanceSeconds: fc.nat(40), restart: fc.boolean() });
+		const windows = fc.integer({ min: 1, max: 60 });
+
+		fc.assert(
+			fc.property(pool, fc.array(step, { maxLength: 200 }), windows, (fps, steps, windowSeconds) => {
+				const options = { windowMs: windowSeconds * 1000, capacity: buckets * 4 };
+				const reference = new Map<string, number>();
+				let state: unknown;
+				let now = T0;
+				for (const { pick, advanceSeconds, restart } of steps) {
+					now += advanceSeconds * 1000;
+					const fp = fps[pick % fps.length];
+					const seenAt = reference.get(fp);
+					const expected = seenAt !== undefined && now - seenAt < options.windowMs;
+					if (!expected) reference.set(fp, now);
+					if (restart) state = JSON.parse(JSON.stringify(state ?? null));
+					const result = checkAndRemember(state, fp, now, options);
+					state = result.state;
+					if (result.duplicate !== expected) return false;
+				}
+				return true;
+			}),
+		);
+	});
+});
+
+describe('claimInProcess', () => {
+	const fp = fingerprint({ type: 'subscribe', contact: { id: '1234' } });
+
+	it('lets the first claim win', () => {
+		expect(claimInProcess('wf-1:first', fp, T0, HOUR)).toBe(true);
+	});
+
+	it('refuses a second claim within the window', () => {
+		claimInProcess('wf-1:second', fp, T0, HOUR);
+
+		expect(claimInProcess('wf-1:second', fp, T0 + HOUR - 1, HOUR)).toBe(false);
+	});
+
+	it('grants a claim again once the window has passed', () => {
+		claimInProcess('wf-1:expiry', fp, T0, HOUR);
+
+		expect(claimInProcess('wf-1:expiry', fp, T0 + HOUR, HOUR)).toBe(true);
+	});
+
+	it('keeps the claims of different scopes apart', () => {
+		claimInProcess('wf-1:node-a', fp, T0, HOUR);
+
+		expect(claimInProcess('wf-1:node-b', fp, T0, HOUR)).toBe(true);
+	});
+
+	describe('with identical deliveries in flight at once, each with its own copy of the static data', () => {
+		const deliveries = 50;
+
+		/** Simulates n8n: each request reads static data from the "database", yields, then writes it back whole. */
+		function simulate(useClaim: boolean, scope: string): Promise<string[]> {
+			const database: { dedup?: unknown } = {};
+			const deliver = async (): Promise<string> => {
+				const staticData = JSON.parse(JSON.stringify(database)) as { dedup?: unknown };
+				await new Promise((resolve) => setImmediate(resolve));
+				if (useClaim && !claimInProcess(scope, fp, T0, HOUR)) return 'duplicate';
+				const result = checkAndRemember(staticData.dedup, fp, T0, defaults);
+				database.dedup = result.state;
+				return result.duplicate ? 'duplicate' : 'execution';
+			};
+			return Promise.all(Array.from({ length: deliveries }, deliver));
+		}
+
+		it('starts exactly one execution', async () => {
+			const outcomes = await simulate(true, 'wf-concurrent:node-1');
+
+			expect(outcomes.filter((outcome) => outcome === 'execution')).toHaveLength(1);
+		});
+
+		it('would start one execution each from static data alone, which is why the claim exists', async () => {
+			const outcomes = await simulate(false, 'unused');
+
+			expect(outcomes.filter((outcome) => outcome === 'execution')).toHaveLength(deliveries);
+		});
+	});
+
+	it('forgets the oldest claim once it holds IN_PROCESS_CLAIM_LIMIT claims', () => {
+		const scope = 'wf-bounded:oldest';
+		for (let i = 0; i <= IN_PROCESS_CLAIM_LIMIT; i++) claimInProcess(scope, syntheticFp(i), T0 + i, HOUR);
+
+		expect(claimInProcess(scope, syntheticFp(0), T0 + IN_PROCESS_CLAIM_LIMIT + 1, HOUR)).toBe(true);
+	});
+
+	it('keeps the newest claims once it holds IN_PROCESS_CLAIM_LIMIT claims', () => {
+		const scope = 'wf-bounded:newest';
+		for (let i = 0; i <= IN_PROCESS_CLAIM_LIMIT; i++) claimInProcess(scope, syntheticFp(i), T0 + i, HOUR);
+
+		expect(claimInProcess(scope, syntheticFp(1), T0 + IN_PROCESS_CLAIM_LIMIT + 1, HOUR)).toBe(false);
+	});
+});
