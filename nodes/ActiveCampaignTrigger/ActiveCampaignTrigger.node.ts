@@ -1,4 +1,5 @@
 import {
+	NodeOperationError,
 	type IHookFunctions,
 	type ILoadOptionsFunctions,
 	type INodePropertyOptions,
@@ -13,7 +14,8 @@ import { BUILT_IN_CREDENTIAL, OWN_CREDENTIAL, properties } from './description';
 import { endpointOf } from './deliveryUrl';
 import { ensureSubscriptions, removeSubscriptions } from './reconcile';
 import { receiveDelivery } from './receive';
-import { clientFor, memoryOf, nodeState, slotOf, subscriptionSetup, toNodeError } from './subscription';
+import { MIN_PASTED_SECRET_LENGTH, nodeState, readSettings } from './settings';
+import { clientFor, memoryOf, slotOf, subscriptionSetup, toNodeError } from './subscription';
 
 export class ActiveCampaignTrigger implements INodeType {
 	description: INodeTypeDescription = {
@@ -31,12 +33,12 @@ export class ActiveCampaignTrigger implements INodeType {
 			{
 				name: OWN_CREDENTIAL,
 				required: true,
-				displayOptions: { show: { authentication: [OWN_CREDENTIAL] } },
+				displayOptions: { show: { webhookKind: ['subscriptions'], authentication: [OWN_CREDENTIAL] } },
 			},
 			{
 				name: BUILT_IN_CREDENTIAL,
 				required: true,
-				displayOptions: { show: { authentication: [BUILT_IN_CREDENTIAL] } },
+				displayOptions: { show: { webhookKind: ['subscriptions'], authentication: [BUILT_IN_CREDENTIAL] } },
 			},
 		],
 		webhooks: [
@@ -98,9 +100,11 @@ export class ActiveCampaignTrigger implements INodeType {
 			/** Removes every webhook of this node; ids that could not be removed are kept for the next attempt. */
 			async delete(this: IHookFunctions): Promise<boolean> {
 				const state = nodeState(this.getWorkflowStaticData('node'));
+				const memory = memoryOf(state, slotOf(this));
+				if (readSettings(this).kind !== 'subscriptions' && memory.ids.length === 0) return true;
 				try {
 					const endpoint = endpointOf(this.getNodeWebhookUrl('default') ?? '');
-					await removeSubscriptions(await clientFor(this), endpoint, memoryOf(state, slotOf(this)));
+					await removeSubscriptions(await clientFor(this), endpoint, memory);
 					return true;
 				} catch (error) {
 					throw toNodeError(this.getNode(), error, [state.secret]);
@@ -115,6 +119,12 @@ export class ActiveCampaignTrigger implements INodeType {
 }
 
 async function runStep(context: IHookFunctions, allowCreate: boolean): Promise<boolean> {
+	const settings = readSettings(context);
+	if (settings.kind !== 'subscriptions') {
+		// Nothing to register: the user pastes the URL into ActiveCampaign. Only the secret must be usable.
+		assertPastedSecret(context, settings.secret);
+		return true;
+	}
 	const setup = await subscriptionSetup(context).catch((error: unknown) => {
 		throw toNodeError(context.getNode(), error, []);
 	});
@@ -125,5 +135,13 @@ async function runStep(context: IHookFunctions, allowCreate: boolean): Promise<b
 		});
 	} catch (error) {
 		throw toNodeError(context.getNode(), error, [setup.state.secret]);
+	}
+}
+
+function assertPastedSecret(context: IHookFunctions, secret: string): void {
+	if (secret.length < MIN_PASTED_SECRET_LENGTH || !/^[A-Za-z0-9_-]+$/.test(secret)) {
+		throw new NodeOperationError(context.getNode(), 'The "Secret" parameter is too short or has characters ActiveCampaign does not allow', {
+			description: `Use at least ${MIN_PASTED_SECRET_LENGTH} letters, digits, "-" or "_", then paste the Production URL with ?secret=<that text> into ActiveCampaign.`,
+		});
 	}
 }

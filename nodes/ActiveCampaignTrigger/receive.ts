@@ -1,24 +1,140 @@
 /**
- * The webhook edge: authenticates a delivery and turns it into the workflow's item.
+ * What happens to one delivery: authenticate, parse, validate and normalise, filter, deduplicate.
+ * `decideDelivery` is pure but for the in-process dedup claims; `receiveDelivery` is the n8n edge.
  */
-import type { IDataObject, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
+import type { IDataObject, INodeExecutionData, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
+import { stringify } from 'qs';
 
+import { isListScoped, SOURCE_IDS } from './catalog';
+import { checkAndRemember, claimInProcess, DEFAULT_WINDOW_MS, fingerprint } from './dedup';
 import { SECRET_PARAMETER } from './deliveryUrl';
+import { toItem, type DeliveryItem } from './normalise';
+import { parseDeliveryBody } from './parse';
 import { secretsMatch } from './secret';
-import { nodeState } from './subscription';
+import { nodeState, readSettings, type ReceiveSettings } from './settings';
 
-/** Answers without starting an execution. */
-function reject(context: IWebhookFunctions, status: number, message: string): IWebhookResponseData {
-	context.getResponseObject().status(status).json({ message });
-	return { noWebhookResponse: true };
+export type Outcome =
+	| { action: 'reject'; status: number; reason: string }
+	| { action: 'drop'; event: string; reason: string }
+	| { action: 'duplicate'; event: string }
+	| { action: 'emit'; item: DeliveryItem };
+
+export interface Delivery {
+	rawBody: Buffer | string;
+	contentType: string | undefined;
+	/** The secret the request carried in its query. */
+	givenSecret: unknown;
+}
+
+export interface DedupContext {
+	/** Separates the in-process claims of different workflows and nodes. */
+	scope: string;
+	state: unknown;
+	now: number;
+}
+
+export interface Decision {
+	outcome: Outcome;
+	/** The dedup table to persist, when it changed. */
+	dedupState?: IDataObject;
+}
+
+/** Why an item is not wanted by these settings, or undefined when it is. */
+export function filterReason(item: DeliveryItem, settings: ReceiveSettings): string | undefined {
+	if (settings.events.length > 0 && !settings.events.includes(item.event)) {
+		return `event "${item.event}" is not among the chosen events`;
+	}
+	const allSources = SOURCE_IDS.every((source) => settings.sources.includes(source));
+	if (!allSources && item.initiatedFrom !== null && !settings.sources.includes(item.initiatedFrom)) {
+		return `initiated from "${item.initiatedFrom}", which is not among the chosen initiators`;
+	}
+	if (settings.listIds.length > 0 && isListScoped(item.event) && !settings.listIds.includes(item.listId ?? '0')) {
+		return `list ${item.listId ?? '(none)'} is not among the chosen lists`;
+	}
+	return undefined;
+}
+
+export function decideDelivery(
+	delivery: Delivery,
+	expectedSecret: string,
+	settings: ReceiveSettings,
+	dedup: DedupContext,
+): Decision {
+	// Authenticate first: a forged copy of a real body must not claim it before the real delivery arrives.
+	if (!secretsMatch(expectedSecret, delivery.givenSecret)) {
+		return {
+			outcome: {
+				action: 'reject',
+				status: 401,
+				reason: 'Unauthorized: this URL needs the secret it was registered with',
+			},
+		};
+	}
+	const parsed = parseDeliveryBody(delivery.rawBody, delivery.contentType);
+	if (!parsed.ok) return { outcome: { action: 'reject', status: parsed.status, reason: parsed.reason } };
+
+	const normalised = toItem(parsed.body, { includeRaw: settings.includeRaw });
+	if (!normalised.ok) {
+		return { outcome: { action: 'reject', status: 400, reason: `Invalid ActiveCampaign payload: ${normalised.reason}` } };
+	}
+	const { item } = normalised;
+	const reason = filterReason(item, settings);
+	if (reason) return { outcome: { action: 'drop', event: item.event, reason } };
+	if (!settings.deduplicate) return { outcome: { action: 'emit', item } };
+
+	const key = fingerprint(parsed.body);
+	if (!claimInProcess(dedup.scope, key, dedup.now, settings.windowMs)) {
+		return { outcome: { action: 'duplicate', event: item.event } };
+	}
+	const remembered = checkAndRemember(dedup.state, key, dedup.now, { windowMs: settings.windowMs });
+	return {
+		outcome: remembered.duplicate ? { action: 'duplicate', event: item.event } : { action: 'emit', item },
+		dedupState: remembered.state,
+	};
+}
+
+/** The body as sent. n8n keeps it as `rawBody`; without it, the flat form n8n parsed is encoded again. */
+function rawBodyOf(context: IWebhookFunctions): Buffer | string {
+	const request = context.getRequestObject() as { rawBody?: Buffer };
+	if (Buffer.isBuffer(request.rawBody)) return request.rawBody;
+	return stringify(context.getBodyData(), { encodeValuesOnly: true });
 }
 
 export async function receiveDelivery(context: IWebhookFunctions): Promise<IWebhookResponseData> {
+	const settings = readSettings(context);
 	const state = nodeState(context.getWorkflowStaticData('node'));
 	const query = context.getQueryData() as Record<string, unknown>;
-	if (!secretsMatch(state.secret ?? '', query[SECRET_PARAMETER])) {
-		context.logger.warn('ActiveCampaign Trigger: refused a delivery without the right secret (HTTP 401)');
-		return reject(context, 401, 'Unauthorized: this URL needs the secret ActiveCampaign was registered with');
+	const request = context.getRequestObject();
+	const { outcome, dedupState } = decideDelivery(
+		{
+			rawBody: rawBodyOf(context),
+			contentType: request.headers['content-type'],
+			givenSecret: query[SECRET_PARAMETER],
+		},
+		settings.kind === 'subscriptions' ? (state.secret ?? '') : settings.secret,
+		settings,
+		{ scope: `${context.getWorkflow().id}:${context.getNode().id}`, state: state.dedup, now: Date.now() },
+	);
+	if (dedupState) state.dedup = dedupState;
+
+	const log = context.logger;
+	switch (outcome.action) {
+		case 'reject':
+			log.warn(`ActiveCampaign Trigger refused a delivery (HTTP ${outcome.status}): ${outcome.reason}`);
+			context.getResponseObject().status(outcome.status).json({ message: outcome.reason });
+			return { noWebhookResponse: true };
+		case 'drop':
+			// 200, never 410: ActiveCampaign deactivates a webhook that answers 410.
+			log.info(`ActiveCampaign Trigger dropped "${outcome.event}": ${outcome.reason}`);
+			return { webhookResponse: { received: true, emitted: false, reason: outcome.reason } };
+		case 'duplicate':
+			log.info(`ActiveCampaign Trigger dropped a duplicate "${outcome.event}" delivery`);
+			return { webhookResponse: { received: true, emitted: false, reason: 'duplicate' } };
+		case 'emit': {
+			const item: INodeExecutionData = { json: outcome.item as unknown as IDataObject };
+			return { workflowData: [[item]] };
+		}
 	}
-	return { workflowData: [[{ json: context.getBodyData() as IDataObject }]] };
 }
+
+export { DEFAULT_WINDOW_MS };

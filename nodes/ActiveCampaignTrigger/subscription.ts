@@ -7,7 +7,6 @@ import {
 	NodeApiError,
 	NodeOperationError,
 	sleep,
-	type IDataObject,
 	type IHookFunctions,
 	type ILoadOptionsFunctions,
 	type INode,
@@ -20,18 +19,9 @@ import { OWN_CREDENTIAL } from './description';
 import { UndeliverableUrlError, assertDeliverable, withSecret } from './deliveryUrl';
 import { RemovalError, desiredWebhooks, type SubscriptionMemory } from './reconcile';
 import { newSecret, redact } from './secret';
-
-/** What the node keeps in its static data. Test-mode webhooks are kept apart from production ones. */
-export interface NodeState {
-	secret?: string;
-	webhookIds?: { production?: string[]; test?: string[] };
-}
+import { nodeState, type NodeState } from './settings';
 
 export type Slot = 'production' | 'test';
-
-export function nodeState(staticData: IDataObject): NodeState {
-	return staticData as NodeState;
-}
 
 /** n8n registers test webhooks ("Listen for test event") in manual mode. */
 export function slotOf(context: IHookFunctions): Slot {

@@ -137,4 +137,52 @@ export async function deactivate(setup: TriggerSetup, mode: WorkflowExecuteMode 
 	await runLifecycle(setup, 'delete', mode);
 }
 
-export { trigger, WebhookContext };
+export interface FakeRequest {
+	rawBody: Buffer;
+	body: IDataObject;
+	headers: Record<string, string>;
+	query: IDataObject;
+}
+
+export interface RecordedResponse {
+	status?: number;
+	json?: unknown;
+}
+
+/**
+ * Runs the node's webhook() in n8n-core's WebhookContext for one request, as n8n's webhook server does:
+ * `rawBody` kept, a flat `body` from Node's querystring, the query parsed. Static data is written back.
+ */
+export async function deliverToNode(
+	setup: TriggerSetup,
+	request: { body: string; contentType?: string; query?: IDataObject },
+	mode: WorkflowExecuteMode = 'webhook',
+) {
+	const { workflow, node } = workflowFor(setup);
+	const contentType = request.contentType ?? 'application/x-www-form-urlencoded';
+	const httpRequest: FakeRequest = {
+		rawBody: Buffer.from(request.body),
+		body: contentType.includes('json') ? {} : (Object.fromEntries(new URLSearchParams(request.body)) as IDataObject),
+		headers: { 'content-type': contentType },
+		query: request.query ?? {},
+	};
+	const response: RecordedResponse = {};
+	const httpResponse = {
+		status(code: number) {
+			response.status = code;
+			return httpResponse;
+		},
+		json(body: unknown) {
+			response.json = body;
+			return httpResponse;
+		},
+	};
+	const additionalData = { ...additionalDataFor(setup), httpRequest, httpResponse } as unknown as IWorkflowExecuteAdditionalData;
+	const webhookData = { webhookDescription: trigger.description.webhooks![0], isTest: false } as unknown as IWebhookData;
+	const context = new WebhookContext(workflow, node, additionalData, mode, webhookData, [], null);
+	const result = await trigger.webhook.call(context);
+	Object.assign(setup.staticData, JSON.parse(JSON.stringify(workflow.staticData)));
+	return { result, response };
+}
+
+export { trigger };

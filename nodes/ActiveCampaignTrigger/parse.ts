@@ -1,0 +1,260 @@
+import * as qs from 'qs';
+
+/**
+ * Turns the raw body of one delivery into a nested object, or says why it cannot (with the HTTP status
+ * to answer). ActiveCampaign posts `application/x-www-form-urlencoded` bodies with PHP-style bracket keys
+ * (`contact[fields][39]=...`); JSON is accepted too, for custom-object webhooks and replays.
+ *
+ * Nothing is dropped or truncated silently: ActiveCampaign puts no limit on a field's length and accounts
+ * have hundreds of custom fields, so a body either parses whole or is refused with a reason naming the
+ * limit. `qs` on its own would silently drop parameters past `parameterLimit`, flatten keys past `depth`
+ * and skip keys it considers dangerous; each of those is turned into an explicit refusal here.
+ */
+
+export interface ParseLimits {
+	/** Largest body accepted, in bytes. */
+	maxBytes: number;
+	/** Most `&`-separated parameters in a form body, or scalar values in a JSON body. */
+	maxParameters: number;
+	/** Most bracket levels below a top-level key: `deal[fields][0][value][0]` is 4. */
+	maxDepth: number;
+}
+
+export const DEFAULT_PARSE_LIMITS: Readonly<ParseLimits> = {
+	maxBytes: 4 * 1024 * 1024,
+	maxParameters: 10_000,
+	// ActiveCampaign's deepest real key is 4 levels (`deal[fields][0][value][0]`); 8 leaves room.
+	maxDepth: 8,
+};
+
+export type ParseResult =
+	| { ok: true; body: Record<string, unknown> }
+	| { ok: false; status: 400 | 413 | 415; reason: string };
+
+type Refusal = Extract<ParseResult, { ok: false }>;
+
+function refuse(status: Refusal['status'], reason: string): Refusal {
+	return { ok: false, status, reason };
+}
+
+const FORM = 'application/x-www-form-urlencoded';
+const JSON_TYPE = 'application/json';
+
+class RefusedKeyError extends Error {}
+
+/**
+ * A key that would let a later naive deep merge reach `Object.prototype`: any `__proto__` segment, or
+ * `constructor` followed by `prototype`. ActiveCampaign never sends either; refusing them (instead of
+ * letting `qs` drop `__proto__` silently) keeps the "nothing silently dropped" promise.
+ */
+function isPollutingPath(segments: readonly string[]): boolean {
+	for (let i = 0; i < segments.length; i++) {
+		if (segments[i] === '__proto__') return true;
+		if (segments[i] === 'constructor' && segments[i + 1] === 'prototype') return true;
+	}
+	return false;
+}
+
+function isPollutingKey(key: string): boolean {
+	if (!key.includes('__proto__') && !key.includes('prototype')) return false;
+	return isPollutingPath(key.split(/[[\]]/).filter((segment) => segment !== ''));
+}
+
+const PERCENT_RUN = /(?:%[0-9A-Fa-f]{2})+/g;
+
+/**
+ * Decodes one key or value: `+` is a space, percent escapes are UTF-8. qs's own decoder leaves the whole
+ * value undecoded when one escape is malformed (`100%25 sure %ZZ`); here each run of escapes that is not
+ * valid UTF-8 is kept as written and the rest still decodes (`100% sure %ZZ`), so nothing is lost.
+ */
+function decodeComponent(encoded: string): string {
+	const text = encoded.includes('+') ? encoded.replace(/\+/g, ' ') : encoded;
+	if (!text.includes('%')) return text;
+	try {
+		return decodeURIComponent(text);
+	} catch {
+		return text.replace(PERCENT_RUN, (run) => {
+			try {
+				return decodeURIComponent(run);
+			} catch {
+				return run;
+			}
+		});
+	}
+}
+
+const formDecoder = (encoded: string, _default: unknown, _charset: unknown, type: 'key' | 'value'): string => {
+	const decoded = decodeComponent(encoded);
+	if (type === 'key' && isPollutingKey(decoded)) {
+		throw new RefusedKeyError(`key "${truncate(decoded)}" could reach Object.prototype`);
+	}
+	return decoded;
+};
+
+function truncate(text: string, length = 60): string {
+	return text.length > length ? `${text.slice(0, length)}…` : text;
+}
+
+function countParameters(text: string): number {
+	let count = 1;
+	for (let at = text.indexOf('&'); at !== -1; at = text.indexOf('&', at + 1)) count++;
+	return count;
+}
+
+function parseForm(text: string, limits: ParseLimits): ParseResult {
+	// Counted the way qs splits (every `&`-separated part, empty ones included), so a body within the
+	// limit is never cut short by qs's own parameterLimit.
+	const parameters = countParameters(text);
+	if (parameters > limits.maxParameters) {
+		return refuse(413, `Body has ${parameters} parameters, over the limit of ${limits.maxParameters} (maxParameters)`);
+	}
+	try {
+		const body = qs.parse(text, {
+			// Null-prototype objects keep keys such as `constructor` or `toString` (possible personalisation
+			// tags in automation webhooks) as plain data; without this qs drops them silently.
+			plainObjects: true,
+			// Numeric keys stay object keys: `contact[fields][39]` keeps the field id 39. With the default
+			// arrayLimit qs would compact them into an array and lose the ids.
+			arrayLimit: -1,
+			depth: limits.maxDepth,
+			strictDepth: true,
+			parameterLimit: Infinity,
+			decoder: formDecoder,
+		});
+		return { ok: true, body };
+	} catch (error) {
+		if (error instanceof RefusedKeyError) {
+			return refuse(400, `Refused body: ${error.message}`);
+		}
+		if (error instanceof RangeError && /depth/i.test(error.message)) {
+			return refuse(400, `A key nests deeper than ${limits.maxDepth} bracket levels (maxDepth)`);
+		}
+		return refuse(400, 'Malformed form body');
+	}
+}
+
+type JsonCheck = { parameters: number; refusal?: Refusal };
+
+/**
+ * Whether JSON text opens more than `maxOpen` nested objects/arrays at once. JSON.parse takes seconds on a
+ * few MiB of `[[[[...`, so depth is checked on the text, before parsing. `{"a":{"b":1}}` opens 2 at most
+ * and is depth 1, like `a[b]=1`.
+ */
+function jsonNestsDeeperThan(text: string, maxOpen: number): boolean {
+	let open = 0;
+	let inString = false;
+	for (let i = 0; i < text.length; i++) {
+		const char = text[i];
+		if (inString) {
+			if (char === '\\') i++;
+			else if (char === '"') inString = false;
+		} else if (char === '"') {
+			inString = true;
+		} else if (char === '{' || char === '[') {
+			if (++open > maxOpen) return true;
+		} else if (char === '}' || char === ']') {
+			open--;
+		}
+	}
+	return false;
+}
+
+/** One walk over a parsed JSON body: scalar count and polluting keys. It stops at the first problem. */
+function checkJson(container: object, limits: ParseLimits, state: JsonCheck): void {
+	const record = container as Record<string, unknown>;
+	for (const key of Object.keys(record)) {
+		const child = record[key];
+		const isContainer = typeof child === 'object' && child !== null;
+		if (key === '__proto__' || (key === 'constructor' && isContainer && 'prototype' in child)) {
+			state.refusal = refuse(400, `Refused body: key "${key}" could reach Object.prototype`);
+			return;
+		}
+		if (isContainer) {
+			checkJson(child, limits, state);
+			if (state.refusal !== undefined) return;
+		} else if (++state.parameters > limits.maxParameters) {
+			state.refusal = refuse(413, `Body has more than ${limits.maxParameters} values (maxParameters)`);
+			return;
+		}
+	}
+}
+
+function describeJson(value: unknown): string {
+	if (Array.isArray(value)) return 'an array';
+	if (value === null) return 'null';
+	return `a ${typeof value}`;
+}
+
+function parseJson(text: string, limits: ParseLimits): ParseResult {
+	if (jsonNestsDeeperThan(text, limits.maxDepth + 1)) {
+		return refuse(400, `A value nests deeper than ${limits.maxDepth} levels (maxDepth)`);
+	}
+	let value: unknown;
+	try {
+		value = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+	} catch (error) {
+		return refuse(400, `Malformed JSON body: ${truncate((error as Error).message, 100)}`);
+	}
+	if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+		return refuse(400, `JSON body must be an object, got ${describeJson(value)}`);
+	}
+	const state: JsonCheck = { parameters: 0 };
+	checkJson(value, limits, state);
+	return state.refusal ?? { ok: true, body: value as Record<string, unknown> };
+}
+
+type MediaType = { kind: 'form' | 'json' } | { kind: 'unsupported'; reason: string };
+
+/** A missing Content-Type is read as a form body: that is what ActiveCampaign sends. */
+function readContentType(contentType: string | undefined): MediaType {
+	if (contentType === undefined || contentType.trim() === '') return { kind: 'form' };
+	const [essence, ...parameters] = contentType.split(';');
+	const mediaType = essence.trim().toLowerCase();
+	for (const parameter of parameters) {
+		const [name, rawValue = ''] = parameter.split('=');
+		const value = rawValue.trim().replace(/^"(.*)"$/, '$1').toLowerCase();
+		if (name.trim().toLowerCase() === 'charset' && value !== 'utf-8' && value !== 'utf8' && value !== 'us-ascii') {
+			return { kind: 'unsupported', reason: `Unsupported charset "${truncate(value, 30)}": only UTF-8 bodies are read` };
+		}
+	}
+	if (mediaType === FORM) return { kind: 'form' };
+	if (mediaType === JSON_TYPE || mediaType.endsWith('+json')) return { kind: 'json' };
+	return {
+		kind: 'unsupported',
+		reason: `Unsupported Content-Type "${truncate(mediaType, 60)}": expected ${FORM} or ${JSON_TYPE}`,
+	};
+}
+
+function resolveLimits(overrides: Partial<ParseLimits> | undefined): ParseLimits {
+	if (overrides === undefined) return DEFAULT_PARSE_LIMITS;
+	const limits = { ...DEFAULT_PARSE_LIMITS, ...overrides };
+	for (const [name, value] of Object.entries(limits)) {
+		if (!Number.isInteger(value) || value < 1) {
+			throw new RangeError(`Parse limit ${name} must be a positive integer, got ${String(value)}`);
+		}
+	}
+	return limits;
+}
+
+/**
+ * Parses one delivery body. Limits default to {@link DEFAULT_PARSE_LIMITS}; an invalid limit (not a
+ * positive integer) is a programming error and throws.
+ */
+export function parseDeliveryBody(
+	rawBody: Buffer | string,
+	contentType: string | undefined,
+	limits?: Partial<ParseLimits>,
+): ParseResult {
+	const resolved = resolveLimits(limits);
+	const mediaType = readContentType(contentType);
+	if (mediaType.kind === 'unsupported') return refuse(415, mediaType.reason);
+
+	const bytes = typeof rawBody === 'string' ? Buffer.byteLength(rawBody, 'utf8') : rawBody.length;
+	if (bytes > resolved.maxBytes) {
+		return refuse(413, `Body is ${bytes} bytes, over the limit of ${resolved.maxBytes} (maxBytes)`);
+	}
+	const text = typeof rawBody === 'string' ? rawBody : rawBody.toString('utf8');
+	if (text.trim() === '') return refuse(400, 'Empty body');
+
+	return mediaType.kind === 'form' ? parseForm(text, resolved) : parseJson(text, resolved);
+}

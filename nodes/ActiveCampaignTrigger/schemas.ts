@@ -1,0 +1,475 @@
+import { z } from 'zod';
+
+/**
+ * The shape of an ActiveCampaign delivery, one schema per block, from shared/activecampaign/webhook-events.md
+ * (§ numbers below point there). These schemas are the documentation of a payload: the TypeScript types are
+ * inferred from them.
+ *
+ * - Every field is optional: which keys arrive depends on the event, the account and what has a value.
+ * - Unknown fields pass through untouched (`.passthrough()`), so a field ActiveCampaign adds tomorrow still
+ *   reaches the workflow.
+ * - Where sources disagree, both forms validate (`account[name]` / `account[account_name]`,
+ *   `task[duedate]` / `task[dueDate]`, `customer_acct_id` / `customer_account_id`, ...). Names are kept as
+ *   delivered; nothing is renamed.
+ * - The few `normalised(...)` schemas are the normalisations the output contract asks for (tags, custom
+ *   fields, updated_fields), so the inferred output types are the normalised shapes.
+ */
+
+export function describeValue(value: unknown): string {
+	if (value === null) return 'null';
+	if (Array.isArray(value)) return 'a list';
+	if (typeof value === 'object') return 'an object';
+	if (typeof value === 'string') return 'text';
+	return `a ${typeof value}`;
+}
+
+// zod's own `.transform()` and `.refine()` cost 3-5 µs per field on a CI-sized machine (each call builds a
+// context with a getter and a bound function), and `z.union` builds a context per option tried, against
+// ~0.1 µs for `z.string()`. A delivery has dozens of fields and this runs on every delivery, so the three
+// building blocks below (text, text-or-something-else, normalised) do those jobs as small zod types.
+
+/** Form bodies only ever carry strings; JSON may carry numbers, booleans and null. Anything else is not text. */
+function asText(value: unknown): string | undefined {
+	if (typeof value === 'string') return value;
+	if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+	if (value === null) return '';
+	return undefined;
+}
+
+function addProblem(schema: z.ZodTypeAny, input: z.ParseInput, message: string): z.INVALID {
+	z.addIssueToContext(schema._getOrReturnCtx(input), { code: z.ZodIssueCode.custom, message });
+	return z.INVALID;
+}
+
+interface TextDef extends z.ZodTypeDef {
+	/** Returns a problem ("is not a date") or undefined when the text is acceptable. */
+	check?: (value: string) => string | undefined;
+}
+
+/**
+ * A text value. Numbers and booleans (JSON) are kept as their text; null (JSON) is read as "", which is how
+ * the form encoding says "no value".
+ */
+class TextSchema extends z.ZodType<string, TextDef, unknown> {
+	_parse(input: z.ParseInput): z.ParseReturnType<string> {
+		const value = asText(input.data);
+		if (value === undefined) return addProblem(this, input, `expected text, got ${describeValue(input.data)}`);
+		const problem = this._def.check?.(value);
+		return problem === undefined ? z.OK(value) : addProblem(this, input, problem);
+	}
+}
+
+interface TextOrDef<TextOutput, Otherwise extends z.ZodTypeAny> extends z.ZodTypeDef {
+	onText: (value: string) => TextOutput;
+	otherwise: Otherwise;
+}
+
+/** Text (read as by {@link TextSchema}, then `onText`), or else whatever `otherwise` accepts. */
+class TextOrSchema<TextOutput, Otherwise extends z.ZodTypeAny> extends z.ZodType<
+	TextOutput | z.output<Otherwise>,
+	TextOrDef<TextOutput, Otherwise>,
+	unknown
+> {
+	_parse(input: z.ParseInput): z.ParseReturnType<TextOutput | z.output<Otherwise>> {
+		const value = asText(input.data);
+		return value === undefined ? this._def.otherwise._parse(input) : z.OK(this._def.onText(value));
+	}
+}
+
+function textOr<TextOutput, Otherwise extends z.ZodTypeAny>(
+	onText: (value: string) => TextOutput,
+	otherwise: Otherwise,
+): TextOrSchema<TextOutput, Otherwise> {
+	return new TextOrSchema({ onText, otherwise });
+}
+
+const asIs = (value: string): string => value;
+
+interface NormalisedDef<Inner extends z.ZodTypeAny, Output> extends z.ZodTypeDef {
+	inner: Inner;
+	normalise: (value: z.output<Inner>) => Output;
+}
+
+/** `inner`, then a pure function of its valid output: what `.transform()` does, without its per-call cost. */
+class NormalisedSchema<Inner extends z.ZodTypeAny, Output> extends z.ZodType<
+	Output,
+	NormalisedDef<Inner, Output>,
+	z.input<Inner>
+> {
+	_parse(input: z.ParseInput): z.ParseReturnType<Output> {
+		const { inner, normalise } = this._def;
+		const result = inner._parse(input);
+		if (z.isAsync(result)) {
+			return result.then((settled) => (z.isValid(settled) ? z.OK(normalise(settled.value)) : z.INVALID));
+		}
+		return z.isValid(result) ? z.OK(normalise(result.value)) : z.INVALID;
+	}
+}
+
+function normalised<Inner extends z.ZodTypeAny, Output>(
+	inner: Inner,
+	normalise: (value: z.output<Inner>) => Output,
+): NormalisedSchema<Inner, Output> {
+	return new NormalisedSchema({ inner, normalise });
+}
+
+export const text = new TextSchema({});
+
+const optionalText = text.optional();
+
+function textFields<Name extends string>(...names: Name[]): { [Key in Name]: typeof optionalText } {
+	const shape = {} as { [Key in Name]: typeof optionalText };
+	for (const name of names) shape[name] = optionalText;
+	return shape;
+}
+
+const INDEX_KEY = /^(?:0|[1-9]\d{0,8})$/;
+
+/**
+ * A list: a JSON array, or the object a form body gives for `key[0]=a&key[1]=b` (the parser keeps numeric
+ * keys as object keys so that contact field ids survive). Its values are taken in index order.
+ */
+function listOf<Item extends z.ZodTypeAny>(item: Item) {
+	return z.union([
+		normalised(z.record(z.string().regex(INDEX_KEY, 'is not a list index'), item), (indexed) => Object.values(indexed)),
+		z.array(item),
+	]);
+}
+
+/**
+ * Multi-select and checkbox values arrive as one string wrapped in `||`: `||Option 1||Option 2||` (§1.2,
+ * GO strips the same wrappers). A text field whose content really is wrapped in `||` is indistinguishable
+ * and is split too.
+ */
+export function splitMultiValue(value: string): string | string[] {
+	if (value.length < 2 || !value.startsWith('||') || !value.endsWith('||')) return value;
+	const inner = value.slice(2, -2);
+	return inner === '' ? [] : inner.split('||');
+}
+
+/** A custom field's value: text (split when multi-value) or a list (`[value][0]`, `[value][1]`, §1.5). */
+export const fieldValueSchema = textOr(splitMultiValue, listOf(text));
+
+/** `contact[tags]` is one string joined with ", " (§1.2); JSON may already carry a list. */
+export const tagsSchema = textOr(
+	(tags) =>
+		tags
+			.split(',')
+			.map((tag) => tag.trim())
+			.filter((tag) => tag !== ''),
+	listOf(text),
+);
+
+/** A block that can be empty (`contact[fields]=`) when the form encoder had nothing to put in it. */
+const emptyBlock = z.union([z.literal(''), z.null()]);
+
+/**
+ * `contact[fields][<key>]`: standard events key custom fields by numeric field id, automation webhooks by
+ * lowercase personalisation tag (§1.2, §3). Kept as an object keyed that way. A JSON list (ids already lost
+ * upstream, as in QC's parser) is keyed by position.
+ */
+export const contactFieldsSchema = normalised(
+	z.union([z.record(fieldValueSchema), z.array(fieldValueSchema), emptyBlock]),
+	(fields): Record<string, string | string[]> => {
+		if (fields === '' || fields === null) return {};
+		return Array.isArray(fields) ? Object.fromEntries(fields.map((value, index) => [String(index), value])) : fields;
+	},
+);
+
+/** One positional deal/account custom field: `[n][id]`, `[n][key]` (the label), `[n][value]` (§1.3, §1.5). */
+export const customFieldSchema = z
+	.object({ id: optionalText, key: optionalText, value: fieldValueSchema.optional() })
+	.passthrough();
+
+type CustomFieldEntry = z.infer<typeof customFieldSchema> | z.infer<typeof fieldValueSchema>;
+
+function toCustomField(entry: CustomFieldEntry, name: string | undefined) {
+	if (typeof entry === 'string' || Array.isArray(entry)) {
+		// Keyed form: MD says by field id, AAPI by field name; the key is whichever it is.
+		const isId = name !== undefined && /^\d+$/.test(name);
+		return { id: isId ? name : null, key: isId || name === undefined ? null : name, value: entry };
+	}
+	const { id = null, key = null, value = null, ...rest } = entry;
+	return { id, key, value, ...rest };
+}
+
+/**
+ * Deal and account custom fields, as a list in index order of `{ id, key, value }`. The AP capture sends
+ * them positionally (`[0][id]`, `[0][key]`, `[0][value]`); AAPI says keyed by field name and MD by field id
+ * (§4, item 4): those become entries with only `key` or only `id`. A missing part is null.
+ */
+const customFieldEntrySchema = z.union([customFieldSchema, fieldValueSchema]);
+
+export const customFieldsSchema = normalised(
+	z.union([z.array(customFieldEntrySchema), z.record(customFieldEntrySchema), emptyBlock]),
+	(fields) => {
+		if (fields === '' || fields === null) return [];
+		if (Array.isArray(fields)) return fields.map((entry) => toCustomField(entry, undefined));
+		return Object.keys(fields).map((name) => toCustomField(fields[name], name));
+	},
+);
+
+const DATE_TIME =
+	/^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?: ?(Z|[+-]\d{2}(?::?\d{2})?))?$/i;
+
+const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * Reads an ActiveCampaign date-time. `date_time` is ISO-8601 with the account's UTC offset
+ * (`2024-02-28T04:45:41-06:00`); other AC timestamps are account-local with no offset
+ * (`2024-02-28 04:36:09`). Returns undefined when `value` is not a date, `{ utc: null }` for a valid
+ * date without an offset (the zone is unknown, so no instant can be claimed), and otherwise the instant
+ * in UTC with milliseconds (`2024-02-28T10:45:41.000Z`).
+ */
+export function readDateTime(value: string): { utc: string | null } | undefined {
+	const match = DATE_TIME.exec(value);
+	if (match === null) return undefined;
+	const [year, month, day, hour, minute] = match.slice(1, 6).map(Number);
+	const second = match[6] === undefined ? 0 : Number(match[6]);
+	const leapDay = month === 2 && day === 29 && (year % 4 !== 0 || (year % 100 === 0 && year % 400 !== 0));
+	if (month < 1 || month > 12 || day < 1 || day > DAYS_IN_MONTH[month - 1] || leapDay) return undefined;
+	if (hour > 23 || minute > 59 || second > 59) return undefined;
+	const zone = match[8];
+	if (zone === undefined) return { utc: null };
+
+	let offsetMinutes = 0;
+	if (zone.toUpperCase() !== 'Z') {
+		const digits = zone.slice(1).replace(':', '');
+		const offsetHours = Number(digits.slice(0, 2));
+		const offsetRest = digits.length > 2 ? Number(digits.slice(2)) : 0;
+		if (offsetHours > 23 || offsetRest > 59) return undefined;
+		offsetMinutes = (zone[0] === '-' ? -1 : 1) * (offsetHours * 60 + offsetRest);
+	}
+	const milliseconds = match[7] === undefined ? 0 : Number(match[7].slice(0, 3).padEnd(3, '0'));
+	const local = new Date(Date.UTC(2000, month - 1, day, hour, minute, second, milliseconds));
+	// Date.UTC maps years 0-99 to 1900-1999; setting the year afterwards keeps the literal year.
+	local.setUTCFullYear(year);
+	return { utc: new Date(local.getTime() - offsetMinutes * 60_000).toISOString() };
+}
+
+/** `date_time`: must be a date when present (§1.1). An empty value is read as "no date". */
+export const dateTimeSchema = new TextSchema({
+	check: (value) =>
+		value === '' || readDateTime(value) !== undefined
+			? undefined
+			: `"${value.length > 40 ? `${value.slice(0, 40)}…` : value}" is not a date`,
+});
+
+/** The event identifier. Present in standard events, absent in automation webhooks (§1.1, §3). */
+export const eventTypeSchema = new TextSchema({ check: (value) => (value === '' ? 'is empty' : undefined) });
+
+// ---- Blocks (§1.2-§1.5 and the per-event field lists in §2) ----
+
+/** `contact[...]` (§1.2). Automation webhooks send `ip4` instead of `ip` (§3). */
+export const contactSchema = z
+	.object({
+		...textFields(
+			'id',
+			'email',
+			'first_name',
+			'last_name',
+			'phone',
+			'ip',
+			'ip4',
+			'orgname',
+			'customer_acct_name',
+			'customer_acct_id',
+		),
+		tags: tagsSchema.optional(),
+		fields: contactFieldsSchema.optional(),
+	})
+	.passthrough();
+
+/**
+ * `deal[...]` (§1.3). `value` is formatted (`1,044,055.00`); `value_raw` is in major units (captures
+ * disagree with one comment that says cents). `note`, `contact_avatar`, `age` and `customer_acct_*`
+ * only came from AC's Test webhook button (HOP0).
+ */
+export const dealSchema = z
+	.object({
+		...textFields(
+			'id',
+			'title',
+			'create_date',
+			'create_date_iso',
+			'orgid',
+			'orgname',
+			'stageid',
+			'stage_title',
+			'pipelineid',
+			'pipeline_title',
+			'value',
+			'value_raw',
+			'currency',
+			'currency_symbol',
+			'owner',
+			'owner_firstname',
+			'owner_lastname',
+			'contactid',
+			'contact_email',
+			'contact_firstname',
+			'contact_lastname',
+			'status',
+			'note',
+			'contact_avatar',
+			'age',
+			'customer_acct_id',
+			'customer_acct_name',
+		),
+		fields: customFieldsSchema.optional(),
+	})
+	.passthrough();
+
+/** `task[...]` (§1.4). Captures spell `duedate`; AAPI spells `dueDate`. */
+export const taskSchema = z
+	.object(
+		textFields(
+			'id',
+			'type_id',
+			'title',
+			'note',
+			'duedate',
+			'dueDate',
+			'duedate_iso',
+			'edate',
+			'edate_iso',
+			'type_title',
+			'donedate',
+			'donedate_iso',
+		),
+	)
+	.passthrough();
+
+/** `account[...]` (§1.5). AP and AAPI say `name`, HOP says `account_name`. */
+export const accountSchema = z
+	.object({
+		...textFields('id', 'name', 'account_name', 'account_url', 'created_timestamp', 'updated_timestamp'),
+		fields: customFieldsSchema.optional(),
+	})
+	.passthrough();
+
+export const campaignMessageSchema = z.object(textFields('id', 'subject')).passthrough();
+
+/** `campaign[...]` (sent, open, click, forward, share, bounce, reply, unsubscribe). */
+export const campaignSchema = z
+	.object({
+		...textFields('id', 'name', 'type', 'status', 'recipients', 'webcopy_url'),
+		message: campaignMessageSchema.optional(),
+	})
+	.passthrough();
+
+export const linkSchema = z.object(textFields('id', 'url')).passthrough();
+
+/** deal_note_add sends `note[id]`, `note[text]`; subscriber_note sends `note` as plain text. */
+export const noteSchema = z.object(textFields('id', 'text')).passthrough();
+
+/** `sms[...]`: sms_sent, sms_reply (QC, from live traffic), sms_unsub. */
+export const smsSchema = z
+	.object(textFields('id', 'recipient', 'successful', 'comment', 'reply', 'result', 'phone'))
+	.passthrough();
+
+export const pipelineSchema = z.object(textFields('id', 'title')).passthrough();
+
+export const stageSchema = z.object(textFields('id', 'title', 'color')).passthrough();
+
+export const tasktypeSchema = z.object(textFields('id', 'title')).passthrough();
+
+/** The `list[...]` object of list_add (AAPI, HOP, YA). */
+export const listSchema = z
+	.object(
+		textFields(
+			'id',
+			'userid',
+			'name',
+			'sender_addr1',
+			'sender_addr2',
+			'sender_city',
+			'sender_state',
+			'sender_zip',
+			'sender_country',
+			'sender_url',
+			'sender_reminder',
+			'fulladdress',
+		),
+	)
+	.passthrough();
+
+/** One entry of `list[][id]` (MD: a public unsubscribe may carry it instead of a scalar `list`). */
+export const listReferenceSchema = z.object(textFields('id')).passthrough();
+
+/**
+ * The envelope `list`: a scalar list id (`"0"` when the event has no list), a list of references, or the
+ * list_add object.
+ */
+export const listFieldSchema = textOr(asIs, z.union([listOf(listReferenceSchema), listSchema]));
+
+export const shareSchema = z.object(textFields('network', 'network_id', 'content')).passthrough();
+
+export const forwardSchema = z.object(textFields('count')).passthrough();
+
+export const bounceSchema = z.object(textFields('type', 'code', 'description')).passthrough();
+
+export const unsubscribeSchema = z.object(textFields('reason')).passthrough();
+
+export const formSchema = z.object(textFields('id')).passthrough();
+
+/** account_contact_add/update (AAPI `accountContact[...]`; HOP's snake_case names are accepted too). */
+export const accountContactSchema = z
+	.object(textFields('id', 'account', 'contact', 'job_title'))
+	.passthrough();
+
+/**
+ * `updated_fields[<n>]` = names of the changed attributes, positional (GP, AP); AAPI's "keyed by field id"
+ * is contradicted by both captures. A lone scalar is read as a one-name list.
+ */
+export const updatedFieldsSchema = textOr((name) => (name === '' ? [] : [name]), listOf(text));
+
+/** The envelope shared by all standard events (§1.1). */
+export const envelopeShape = {
+	type: eventTypeSchema.optional(),
+	date_time: dateTimeSchema.optional(),
+	initiated_from: optionalText,
+	initiated_by: optionalText,
+	list: listFieldSchema.optional(),
+	...textFields('customer_acct_name', 'customer_acct_id', 'customer_account_id', 'orgname', 'account_id'),
+};
+
+export const envelopeSchema = z.object(envelopeShape).passthrough();
+
+/**
+ * A whole delivery: the envelope, every known block, and the top-level scalars of particular events
+ * (`tag` on contact_tag_*, `seriesid` on automation webhooks, `result`/`message` on reply, `url` listed by
+ * HOP). The same schema serves standard events, automation webhooks and custom payloads: a block with a
+ * standard name must have the standard shape.
+ */
+export const deliveryBodySchema = z
+	.object({
+		...envelopeShape,
+		contact: contactSchema.optional(),
+		deal: dealSchema.optional(),
+		task: taskSchema.optional(),
+		account: accountSchema.optional(),
+		campaign: campaignSchema.optional(),
+		link: linkSchema.optional(),
+		note: textOr(asIs, noteSchema).optional(),
+		sms: smsSchema.optional(),
+		pipeline: pipelineSchema.optional(),
+		stage: stageSchema.optional(),
+		tasktype: tasktypeSchema.optional(),
+		share: shareSchema.optional(),
+		forward: forwardSchema.optional(),
+		bounce: bounceSchema.optional(),
+		unsubscribe: unsubscribeSchema.optional(),
+		form: formSchema.optional(),
+		accountContact: accountContactSchema.optional(),
+		account_contact: accountContactSchema.optional(),
+		updated_fields: updatedFieldsSchema.optional(),
+		...textFields('tag', 'seriesid', 'result', 'message', 'url'),
+	})
+	.passthrough();
+
+export type Contact = z.infer<typeof contactSchema>;
+export type Deal = z.infer<typeof dealSchema>;
+export type Account = z.infer<typeof accountSchema>;
+export type CustomField = z.infer<typeof customFieldsSchema>[number];
+export type DeliveryBody = z.infer<typeof deliveryBodySchema>;

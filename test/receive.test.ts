@@ -1,0 +1,234 @@
+/**
+ * The node's webhook(), run in n8n-core's real WebhookContext: authentication, the output contract for every
+ * catalog event, filters, deduplication and the answers ActiveCampaign gets.
+ */
+import { EVENT_IDS } from '../nodes/ActiveCampaignTrigger/catalog';
+import { OWN_BODIES_PATH, SAMPLES_PATH, readDeliveryBodies, readExpectedItem } from './fixtures/deliveryBodies';
+import { activate, deliverToNode, type TriggerSetup } from './support/n8nContext';
+import { ActiveCampaignSimulator } from './simulator/ActiveCampaignSimulator';
+
+const STATE_KEY = 'node:ActiveCampaign Trigger';
+const SECRET = 'a-known-secret-of-32-characters!';
+const ALL_BODIES = [...readDeliveryBodies(SAMPLES_PATH), ...readDeliveryBodies(OWN_BODIES_PATH)];
+const standardBodies = ALL_BODIES.filter((body) => body.event !== '(automation)');
+const bodyOf = (event: string) => ALL_BODIES.find((body) => body.event === event)!.body;
+
+let workflows = 0;
+
+/** Each test gets its own workflow: in-process dedup claims are shared by everything in one process. */
+function setup(parameters: TriggerSetup['parameters'] = {}): TriggerSetup {
+	return {
+		workflowId: `wf-${++workflows}`,
+		parameters: { events: [...EVENT_IDS], ...parameters },
+		credentials: { apiUrl: 'http://127.0.0.1:1', apiKey: 'unused' },
+		staticData: { [STATE_KEY]: { secret: SECRET } },
+	};
+}
+
+const deliver = (trigger: TriggerSetup, body: string, query: Record<string, string> = { secret: SECRET }, contentType?: string) =>
+	deliverToNode(trigger, { body, query, contentType });
+const emitted = (result: { workflowData?: Array<Array<{ json: unknown }>> }) =>
+	(result.workflowData ?? []).flat().map((item) => item.json);
+
+describe('authentication', () => {
+	it.each([
+		['no secret', {}],
+		['a wrong secret', { secret: 'a-known-secret-of-32-characters?' }],
+		['a prefix of the secret', { secret: SECRET.slice(0, 16) }],
+	])('answers 401 and starts no execution for %s', async (_, query) => {
+		const { result, response } = await deliver(setup(), bodyOf('subscribe'), query);
+		expect(response).toEqual({
+			status: 401,
+			json: { message: 'Unauthorized: this URL needs the secret it was registered with' },
+		});
+		expect(result).toEqual({ noWebhookResponse: true });
+	});
+
+	it('refuses every delivery before activation created a secret', async () => {
+		const trigger = setup();
+		trigger.staticData = {};
+		const { response } = await deliver(trigger, bodyOf('subscribe'), { secret: '' });
+		expect(response.status).toBe(401);
+	});
+});
+
+describe('the output contract', () => {
+	it.each(standardBodies.map((body) => [body.event, body] as const))('emits the exact item for %s', async (_, body) => {
+		const { result, response } = await deliver(setup(), body.body);
+		expect(response).toEqual({});
+		expect(emitted(result)).toEqual([readExpectedItem(body.fixture)]);
+	});
+
+	it('covers every event of the catalog', () => {
+		expect(EVENT_IDS.filter((id) => !standardBodies.some((body) => body.event === id))).toEqual([]);
+	});
+
+	it('adds the untouched parse as raw when asked', async () => {
+		const { result } = await deliver(setup({ options: { includeRaw: true } }), 'type=update&list=0&contact[fields][7]=%7C%7Ca%7C%7Cb%7C%7C');
+		expect(emitted(result)).toEqual([
+			{
+				event: 'update',
+				occurredAt: null,
+				initiatedFrom: null,
+				initiatedBy: null,
+				listId: null,
+				contact: { fields: { 7: ['a', 'b'] } },
+				raw: { type: 'update', list: '0', contact: { fields: { 7: '||a||b||' } } },
+			},
+		]);
+	});
+
+	it('accepts a JSON body', async () => {
+		const { result } = await deliver(
+			setup(),
+			JSON.stringify({ type: 'contact_tag_added', list: '0', tag: 'vip', contact: { email: 'a@example.com', tags: 'vip, x' } }),
+			{ secret: SECRET },
+			'application/json',
+		);
+		expect(emitted(result)).toEqual([
+			{
+				event: 'contact_tag_added',
+				occurredAt: null,
+				initiatedFrom: null,
+				initiatedBy: null,
+				listId: null,
+				tag: 'vip',
+				contact: { email: 'a@example.com', tags: ['vip', 'x'] },
+			},
+		]);
+	});
+});
+
+describe('bad input', () => {
+	it('answers 400 with a short reason for an invalid payload and starts no execution', async () => {
+		const { result, response } = await deliver(setup(), 'type=subscribe&contact=just-a-string');
+		expect(response.status).toBe(400);
+		expect(String((response.json as { message: string }).message)).toMatch(/^Invalid ActiveCampaign payload: contact/);
+		expect(result).toEqual({ noWebhookResponse: true });
+	});
+
+	it('answers 413 when a body has more parameters than the limit, instead of dropping some', async () => {
+		const body = `type=update&${Array.from({ length: 10_001 }, (_, i) => `contact[fields][${i}]=x`).join('&')}`;
+		const { result, response } = await deliver(setup(), body);
+		expect(response.status).toBe(413);
+		expect(result).toEqual({ noWebhookResponse: true });
+	});
+
+	it('parses a body with 2,000 custom fields whole', async () => {
+		const body = `type=update&list=0&${Array.from({ length: 2_000 }, (_, i) => `contact[fields][${i + 1}]=v${i + 1}`).join('&')}`;
+		const [item] = emitted((await deliver(setup(), body)).result) as Array<{ contact: { fields: Record<string, string> } }>;
+		expect(Object.keys(item.contact.fields)).toHaveLength(2_000);
+		expect(item.contact.fields['2000']).toBe('v2000');
+	});
+});
+
+describe('filters', () => {
+	it('drops an event that was not chosen with 200 and a reason, never 410', async () => {
+		const { result, response } = await deliver(setup({ events: ['deal_add'] }), bodyOf('subscribe'));
+		expect(response).toEqual({});
+		expect(result).toEqual({
+			webhookResponse: { received: true, emitted: false, reason: 'event "subscribe" is not among the chosen events' },
+		});
+	});
+
+	it('drops an event from an initiator that was not chosen', async () => {
+		const { result } = await deliver(setup({ sources: ['admin'] }), bodyOf('subscribe'));
+		expect(result).toEqual({
+			webhookResponse: {
+				received: true,
+				emitted: false,
+				reason: 'initiated from "public", which is not among the chosen initiators',
+			},
+		});
+	});
+
+	it('drops a list-scoped event of a list that was not chosen, keeps one that was', async () => {
+		expect((await deliver(setup({ listIds: ['9'] }), bodyOf('subscribe'))).result).toEqual({
+			webhookResponse: { received: true, emitted: false, reason: 'list 3 is not among the chosen lists' },
+		});
+		expect(emitted((await deliver(setup({ listIds: ['3'] }), bodyOf('subscribe'))).result)).toHaveLength(1);
+	});
+
+	it('does not apply chosen lists to events that are not list-scoped', async () => {
+		expect(emitted((await deliver(setup({ listIds: ['9'] }), bodyOf('deal_add'))).result)).toHaveLength(1);
+	});
+});
+
+describe('deduplication', () => {
+	it('emits an event once when it is delivered twice, answering the duplicate 200', async () => {
+		const trigger = setup();
+		expect(emitted((await deliver(trigger, bodyOf('open'))).result)).toHaveLength(1);
+		const second = await deliver(trigger, bodyOf('open'));
+		expect(second.result).toEqual({ webhookResponse: { received: true, emitted: false, reason: 'duplicate' } });
+	});
+
+	it('treats the same parameters in another order as the same event', async () => {
+		const trigger = setup();
+		await deliver(trigger, 'type=update&list=0&contact[id]=7&contact[email]=x%40example.com&date_time=2024-01-01T00:00:00Z');
+		const reordered = await deliver(trigger, 'contact[email]=x%40example.com&date_time=2024-01-01T00:00:00Z&list=0&type=update&contact[id]=7');
+		expect(emitted(reordered.result)).toEqual([]);
+	});
+
+	it('emits exactly once for identical deliveries in flight at the same moment', async () => {
+		const trigger = setup();
+		const body = `${bodyOf('click')}&n=concurrent`;
+		const results = await Promise.all(Array.from({ length: 20 }, async () => await deliver(trigger, body)));
+		expect(results.flatMap(({ result }) => emitted(result))).toHaveLength(1);
+	});
+
+	it('remembers across a restart through static data, kept under 32 KB', async () => {
+		const trigger = setup();
+		const bodies = Array.from({ length: 3_000 }, (_, i) => `type=update&list=0&contact[id]=${i}&restart=1`);
+		for (const body of bodies.slice(0, 50)) await deliver(trigger, body);
+		const persisted = JSON.parse(JSON.stringify(trigger.staticData));
+		// A new process: another scope for the in-process claims, the same persisted static data.
+		const restarted: TriggerSetup = { ...trigger, staticData: persisted, workflowId: `${trigger.workflowId}-after-restart` };
+		expect(emitted((await deliver(restarted, bodies[10])).result)).toEqual([]);
+		for (const body of bodies.slice(50)) await deliver(restarted, body);
+		expect(JSON.stringify(restarted.staticData[STATE_KEY]).length).toBeLessThanOrEqual(32_768);
+	});
+
+	it('emits every delivery when deduplication is off', async () => {
+		const trigger = setup({ options: { deduplicate: false } });
+		await deliver(trigger, bodyOf('bounce'));
+		expect(emitted((await deliver(trigger, bodyOf('bounce'))).result)).toHaveLength(1);
+	});
+});
+
+describe('pasted-URL kinds', () => {
+	const PASTED_SECRET = 'pasted-secret-0123456789';
+
+	it('emits automation webhook payloads with the pasted secret', async () => {
+		const automation = ALL_BODIES.find((body) => body.event === '(automation)')!;
+		const trigger = setup({ webhookKind: 'automation', secret: PASTED_SECRET });
+		const { result } = await deliver(trigger, automation.body, { secret: PASTED_SECRET });
+		expect(emitted(result)).toEqual([readExpectedItem('automation')]);
+		expect((await deliver(trigger, automation.body, { secret: SECRET })).response.status).toBe(401);
+	});
+
+	it('emits custom-object events by name and filters them', async () => {
+		const trigger = setup({ webhookKind: 'custom', secret: PASTED_SECRET, customEvents: 'order_created, order_updated' });
+		const order = JSON.stringify({ event: 'order_created', order: { id: 'A-1', total: '19.90' } });
+		const { result } = await deliver(trigger, order, { secret: PASTED_SECRET }, 'application/json');
+		expect(emitted(result)).toEqual([
+			{ event: 'order_created', occurredAt: null, initiatedFrom: null, initiatedBy: null, listId: null, order: { id: 'A-1', total: '19.90' } },
+		]);
+		const other = JSON.stringify({ event: 'product_deleted', product: { id: '9' } });
+		expect((await deliver(trigger, other, { secret: PASTED_SECRET }, 'application/json')).result).toEqual({
+			webhookResponse: { received: true, emitted: false, reason: 'event "product_deleted" is not among the chosen events' },
+		});
+	});
+
+	it('registers nothing through the API on activation, and refuses a weak secret', async () => {
+		const simulator = await ActiveCampaignSimulator.start({ apiToken: 'k' });
+		try {
+			const trigger = { ...setup({ webhookKind: 'automation', secret: PASTED_SECRET }), credentials: { apiUrl: simulator.apiUrl, apiKey: 'k' } };
+			await activate(trigger);
+			expect(simulator.requests).toEqual([]);
+			const weak = { ...trigger, parameters: { ...trigger.parameters, secret: 'short' } };
+			await expect(activate(weak)).rejects.toThrow('The "Secret" parameter is too short');
+		} finally {
+			await simulator.close();
+		}
+	});
+});
