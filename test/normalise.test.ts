@@ -287,7 +287,9 @@ describe('toItem: contact', () => {
 
 describe('toItem: deal and account custom fields', () => {
 	it('lists positional fields in index order, 0 to 11 numerically', () => {
-		const query = Array.from({ length: 12 }, (_, n) => `deal[fields][${n}][id]=${n + 1}&deal[fields][${n}][key]=F${n}&deal[fields][${n}][value]=v${n}`)
+		const field = (n: number): string =>
+			`deal[fields][${n}][id]=${n + 1}&deal[fields][${n}][key]=F${n}&deal[fields][${n}][value]=v${n}`;
+		const query = Array.from({ length: 12 }, (_, n) => field(n))
 			.reverse()
 			.join('&');
 		expect(itemOf(`${ENVELOPE}&${query}`).deal).toEqual({
@@ -428,18 +430,20 @@ describe('toItem: refusals', () => {
 		});
 	});
 
+	it('refuses a form body that repeats a scalar key (the parse keeps both values)', () => {
+		expect(toItem(parse('type=update&contact[email]=a&contact[email]=b'), { includeRaw: false })).toEqual({
+			ok: false,
+			reason: 'contact[email]: expected text, got an object',
+		});
+	});
+});
+
+describe('toItem: prototype safety', () => {
 	it('leaves out an own __proto__ key of a body built without parseDeliveryBody, polluting nothing', () => {
 		const body = JSON.parse('{"type":"update","__proto__":{"polluted":"yes"}}') as Record<string, unknown>;
 		const result = toItem(body, { includeRaw: false });
 		expect(result).toEqual({ ok: true, item: { ...ITEM_HEAD, occurredAt: null, initiatedFrom: null, initiatedBy: null } });
 		expect(Object.keys(result.ok ? result.item : {})).not.toContain('__proto__');
 		expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-	});
-
-	it('refuses a form body whose repeated scalar key became a list', () => {
-		expect(toItem(parse('type=update&contact[email]=a&contact[email]=b'), { includeRaw: false })).toEqual({
-			ok: false,
-			reason: 'contact[email]: expected text, got an object',
-		});
 	});
 });

@@ -110,9 +110,10 @@ function parseForm(text: string, limits: ParseLimits): ParseResult {
 	}
 	try {
 		const body = qs.parse(text, {
-			// Null-prototype objects keep keys such as `constructor` or `toString` (possible personalisation
-			// tags in automation webhooks) as plain data; without this qs drops them silently.
-			plainObjects: true,
+			// Keeps keys such as `constructor` or `toString` (possible personalisation tags in automation
+			// webhooks) as own data properties; by default qs drops them silently. The keys that could
+			// reach Object.prototype are refused by formDecoder, and qs never assigns `__proto__`.
+			allowPrototypes: true,
 			// Numeric keys stay object keys: `contact[fields][39]` keeps the field id 39. With the default
 			// arrayLimit qs would compact them into an array and lose the ids.
 			arrayLimit: -1,
