@@ -76,6 +76,11 @@ export interface N8nInstance {
 	importCredentials(credential: CredentialJson): Promise<string>;
 	/** Returns the new workflow's id (n8n assigns it; node `webhookId`s are kept as given). */
 	importWorkflow(workflow: WorkflowJson): Promise<string>;
+	/**
+	 * Replaces the workflow's name, nodes, connections and settings (public API). An active v1 workflow is
+	 * re-activated by n8n on the spot; v2 keeps the change as a draft until the next `activate` publishes it.
+	 */
+	updateWorkflow(workflowId: string, workflow: WorkflowJson): Promise<void>;
 	/** Resolves once the workflow's triggers are live, rejects with n8n's reason when they could not be. */
 	activate(workflowId: string): Promise<void>;
 	deactivate(workflowId: string): Promise<void>;
@@ -83,6 +88,14 @@ export interface N8nInstance {
 	executions(workflowId: string, nodeName: string): Promise<ExecutionRecord[]>;
 	/** Polls `executions` until at least `count` have finished; returns all of them. */
 	waitForExecutions(workflowId: string, nodeName: string, count: number, timeoutMs?: number): Promise<ExecutionRecord[]>;
+	/**
+	 * The editor's "Listen for test event" on one trigger: registers the test webhooks (`/webhook-test/...`)
+	 * and resolves with whether n8n now waits for a test event. n8n removes them after the first event, or
+	 * after two minutes.
+	 */
+	listenForTestEvent(workflowId: string, triggerName: string): Promise<boolean>;
+	/** The editor's "Stop listening": n8n removes the workflow's test webhooks (in the background). */
+	stopListening(workflowId: string): Promise<void>;
 	/** Names of every node type n8n loaded, e.g. `n8n-nodes-base.webhook`. */
 	nodeTypes(): Promise<string[]>;
 	restart(): Promise<void>;
@@ -263,6 +276,11 @@ class RunningN8n implements N8nInstance {
 		return created.id;
 	}
 
+	async updateWorkflow(workflowId: string, workflow: WorkflowJson): Promise<void> {
+		const { name, nodes, connections, settings = {} } = workflow;
+		await this.publicApi('PUT', `/workflows/${workflowId}`, { name, nodes, connections, settings });
+	}
+
 	async activate(workflowId: string): Promise<void> {
 		await this.publicApi('POST', `/workflows/${workflowId}/activate`);
 		if (MAJOR_SETTINGS[this.version].activatesAsync) await this.waitForPublication(workflowId, 'published');
@@ -300,6 +318,18 @@ class RunningN8n implements N8nInstance {
 			);
 		}
 		return latest;
+	}
+
+	async listenForTestEvent(workflowId: string, triggerName: string): Promise<boolean> {
+		// The editor's own call. v1 runs the workflow the editor sends along; v2 reads it from the database.
+		const body: Record<string, unknown> = { triggerToStartFrom: { name: triggerName } };
+		if (this.version === 'v1') body.workflowData = await this.rest('GET', `/rest/workflows/${workflowId}`);
+		const answer = await this.rest<{ waitingForWebhook?: boolean }>('POST', `/rest/workflows/${workflowId}/run`, body);
+		return answer?.waitingForWebhook === true;
+	}
+
+	async stopListening(workflowId: string): Promise<void> {
+		await this.rest('DELETE', `/rest/test-webhook/${workflowId}`);
 	}
 
 	async nodeTypes(): Promise<string[]> {

@@ -1,0 +1,279 @@
+/**
+ * P3: per-delivery HTTP latency in one real n8n 1.x (test/e2e/harness.ts), this package's trigger against
+ * n8n's built-in ActiveCampaign Trigger. Each round sends one new body to every target over one keep-alive
+ * connection, the targets taking turns at going first; see {@link TARGETS}.
+ *
+ * - Ours runs as an automation webhook with a pasted secret, so activation registers nothing; its deliveries
+ *   go through the same receive pipeline as subscribed events.
+ * - The built-in node registers its webhook through the API when activated; its credential points at the
+ *   ActiveCampaign simulator, which accepts the registration. Nothing is ever delivered by the simulator: the
+ *   bench posts to the webhook URLs itself.
+ */
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import ts from 'typescript';
+
+import * as compiledHarness from '../test/e2e/harness';
+import { ActiveCampaignSimulator } from '../test/simulator/ActiveCampaignSimulator';
+
+import type { BodyTemplate } from './bodies';
+import { median } from './measure';
+
+type Harness = typeof compiledHarness;
+
+/** This file runs as .build/bench/http.js. */
+const REPO_ROOT = path.resolve(__dirname, '..', '..');
+const BENCH_CACHE = path.join(REPO_ROOT, '.cache', 'bench');
+const N8N_PACKAGE = path.join(REPO_ROOT, '.cache', 'n8n-v1', 'node_modules', 'n8n', 'package.json');
+
+const OUR_NODE_TYPE = 'n8n-nodes-activecampaign-trigger.activeCampaignTrigger';
+const BUILT_IN_NODE_TYPE = 'n8n-nodes-base.activeCampaignTrigger';
+const FORM = 'application/x-www-form-urlencoded';
+const API_TOKEN = 'bench-api-token';
+
+export interface HttpOptions {
+	warmup: number;
+	/** Rounds after the warm-up; each sends one new body to every target. */
+	requests: number;
+	/** Pause after each request, so the execution it started does not overlap the next request. */
+	gapMs: number;
+}
+
+/**
+ * Where each round's body goes. `duplicate` is the body sent to `ours` again, always last in its round;
+ * `oursNoDedup` is this package with deduplication off, which keeps nothing in the workflow's static data.
+ */
+const TARGETS = ['ours', 'builtIn', 'oursNoDedup', 'duplicate'] as const;
+type Target = (typeof TARGETS)[number];
+
+export interface HttpLatency {
+	/** Median milliseconds per delivery, by target. */
+	medianMs: Record<Target, number>;
+	/** Median ours over median built-in. */
+	ratio: number;
+	/** Median of ours / built-in within each round (same body). */
+	pairedRatio: number;
+	/** Median ours over median built-in, per body. */
+	ratioByBody: Record<string, number>;
+	/** Median duplicate over median ours (unique). */
+	duplicateRatio: number;
+	/** Median ours with dedup off over median built-in. */
+	noDedupRatio: number;
+	requests: number;
+	/** Executions ours started: one per unique delivery, none per duplicate. */
+	oursExecutions: number;
+	n8nStartupMs: number;
+	samples: Record<Target, number[]>;
+}
+
+export function n8nVersion(): string | null {
+	if (!fs.existsSync(N8N_PACKAGE)) return null;
+	return (JSON.parse(fs.readFileSync(N8N_PACKAGE, 'utf8')) as { version: string }).version;
+}
+
+/**
+ * The harness finds the repository two folders above its own file: right for test/e2e/harness.ts, wrong for
+ * its compiled copy in .build/test/e2e. Until that changes, the source is transpiled into a folder that is
+ * also two levels below the repository.
+ */
+function loadHarness(): Harness {
+	if (compiledHarness.REPO_ROOT === REPO_ROOT) return compiledHarness;
+	const source = path.join(REPO_ROOT, 'test', 'e2e', 'harness.ts');
+	const target = path.join(REPO_ROOT, '.cache', 'bench-harness', 'harness.js');
+	const { outputText } = ts.transpileModule(fs.readFileSync(source, 'utf8'), {
+		compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+		fileName: source,
+	});
+	fs.mkdirSync(path.dirname(target), { recursive: true });
+	fs.writeFileSync(target, outputText);
+	return require(target) as Harness;
+}
+
+async function freePort(): Promise<number> {
+	const server = net.createServer();
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	const { port } = server.address() as net.AddressInfo;
+	await new Promise((resolve) => server.close(resolve));
+	return port;
+}
+
+interface Answer {
+	status: number;
+	text: string;
+	ms: number;
+}
+
+/** One POST over the shared keep-alive connection, timed from sending to the last byte of the answer. */
+function post(agent: http.Agent, url: URL, body: string): Promise<Answer> {
+	return new Promise((resolve, reject) => {
+		const start = process.hrtime.bigint();
+		const request = http.request(
+			url,
+			{ method: 'POST', agent, headers: { 'content-type': FORM, 'content-length': Buffer.byteLength(body) } },
+			(response) => {
+				const chunks: Buffer[] = [];
+				response.on('data', (chunk: Buffer) => chunks.push(chunk));
+				response.on('end', () =>
+					resolve({
+						status: response.statusCode ?? 0,
+						text: Buffer.concat(chunks).toString('utf8'),
+						ms: Number(process.hrtime.bigint() - start) / 1e6,
+					}),
+				);
+				response.on('error', reject);
+			},
+		);
+		request.on('error', reject);
+		request.end(body);
+	});
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Both nodes answer a delivery that starts an execution with n8n's default for the "onReceived" mode (in 1.x
+ * the text `firstEntryJson`); ours answers one that starts none with `{ received, emitted: false, reason }`.
+ */
+function expectStarted(answer: Answer, who: string): void {
+	if (answer.status !== 200 || answer.text.includes('"emitted":false')) {
+		throw new Error(`${who} answered ${answer.status} ${answer.text.slice(0, 300)}; expected an execution to start`);
+	}
+}
+
+function expectDuplicate(answer: Answer): void {
+	if (answer.status !== 200 || !answer.text.includes('"reason":"duplicate"')) {
+		throw new Error(`A repeated delivery was answered ${answer.status} ${answer.text.slice(0, 300)}; expected a duplicate`);
+	}
+}
+
+const NODE_NAME = 'ActiveCampaign Trigger';
+
+function ourWorkflow(name: string, webhookId: string, parameters: Record<string, unknown>): compiledHarness.WorkflowJson {
+	return {
+		name,
+		nodes: [{ id: randomUUID(), name: NODE_NAME, type: OUR_NODE_TYPE, typeVersion: 1, position: [0, 0], webhookId, parameters }],
+		connections: {},
+	};
+}
+
+function workflows(secret: string, credentialId: string, ids: Record<'ours' | 'builtIn' | 'oursNoDedup', string>) {
+	const ours = ourWorkflow('Bench: this package', ids.ours, { webhookKind: 'automation', secret, options: {} });
+	const oursNoDedup = ourWorkflow('Bench: this package, dedup off', ids.oursNoDedup, {
+		webhookKind: 'automation',
+		secret,
+		options: { deduplicate: false },
+	});
+	const builtIn: compiledHarness.WorkflowJson = {
+		name: 'Bench: built-in',
+		nodes: [
+			{
+				id: randomUUID(),
+				name: NODE_NAME,
+				type: BUILT_IN_NODE_TYPE,
+				typeVersion: 1,
+				position: [0, 0],
+				webhookId: ids.builtIn,
+				parameters: { events: ['subscribe', 'update', 'deal_update'], sources: ['public', 'admin', 'api', 'system'] },
+				credentials: { activeCampaignApi: { id: credentialId, name: 'ActiveCampaign (simulator)' } },
+			},
+		],
+		connections: {},
+	};
+	return { ours, builtIn, oursNoDedup };
+}
+
+export async function measureHttpLatency(bodies: readonly BodyTemplate[], options: HttpOptions): Promise<HttpLatency> {
+	const harness = loadHarness();
+	const userFolder = path.join(BENCH_CACHE, 'n8n-v1');
+	fs.rmSync(userFolder, { recursive: true, force: true });
+	const tarball = harness.packPackage(path.join(BENCH_CACHE, 'pack'));
+	const simulator = await ActiveCampaignSimulator.start({ apiToken: API_TOKEN });
+	const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+	let n8n: compiledHarness.N8nInstance | undefined;
+	try {
+		n8n = await harness.startN8n({
+			version: 'v1',
+			port: await freePort(),
+			userFolder,
+			webhookUrl: 'https://n8n.bench.test/',
+			packageTarball: tarball,
+		});
+		const credentialId = await n8n.importCredentials({
+			name: 'ActiveCampaign (simulator)',
+			type: 'activeCampaignApi',
+			data: { apiUrl: simulator.apiUrl, apiKey: API_TOKEN },
+		});
+		const secret = randomUUID().replace(/-/g, '');
+		const ids = { ours: randomUUID(), builtIn: randomUUID(), oursNoDedup: randomUUID() };
+		const flows = workflows(secret, credentialId, ids);
+		const oursId = await n8n.importWorkflow(flows.ours);
+		for (const workflowId of [oursId, await n8n.importWorkflow(flows.builtIn), await n8n.importWorkflow(flows.oursNoDedup)]) {
+			await n8n.activate(workflowId);
+		}
+		if (simulator.webhooks().length !== 1) throw new Error('The built-in node did not register its webhook');
+
+		const url = (webhookId: string, query = '') => new URL(`/webhook/${webhookId}/webhook${query}`, n8n!.baseUrl);
+		const urls: Record<Target, URL> = {
+			ours: url(ids.ours, `?secret=${secret}`),
+			builtIn: url(ids.builtIn),
+			oursNoDedup: url(ids.oursNoDedup, `?secret=${secret}`),
+			duplicate: url(ids.ours, `?secret=${secret}`),
+		};
+		const firstThree = TARGETS.filter((target) => target !== 'duplicate');
+		const samples = Object.fromEntries(TARGETS.map((target) => [target, [] as number[]])) as Record<Target, number[]>;
+		const byBody = new Map(bodies.map((body) => [body.name, { ours: [] as number[], builtIn: [] as number[] }]));
+		const pairRatios: number[] = [];
+
+		for (let round = 0; round < options.warmup + options.requests; round++) {
+			const template = bodies[round % bodies.length];
+			const body = template.vary(round + 1);
+			// The three first targets take turns at each position; the duplicate needs its original first.
+			const order = [...firstThree.slice(round % 3), ...firstThree.slice(0, round % 3), 'duplicate' as const];
+			const taken = {} as Record<Target, number>;
+			for (const target of order) {
+				const answer = await post(agent, urls[target], body);
+				if (target === 'duplicate') expectDuplicate(answer);
+				else expectStarted(answer, target);
+				taken[target] = answer.ms;
+				await pause(options.gapMs);
+			}
+			if (round < options.warmup) continue;
+			for (const target of TARGETS) samples[target].push(taken[target]);
+			pairRatios.push(taken.ours / taken.builtIn);
+			byBody.get(template.name)!.ours.push(taken.ours);
+			byBody.get(template.name)!.builtIn.push(taken.builtIn);
+		}
+
+		const rounds = options.warmup + options.requests;
+		const executions = await n8n.waitForExecutions(oursId, NODE_NAME, rounds, 120_000);
+		if (executions.length !== rounds) {
+			throw new Error(`Expected ${rounds} executions of ours (none for duplicates), found ${executions.length}`);
+		}
+
+		const medianMs = Object.fromEntries(TARGETS.map((target) => [target, median(samples[target])])) as Record<Target, number>;
+		const ratioByBody: Record<string, number> = {};
+		for (const [name, latencies] of byBody) ratioByBody[name] = median(latencies.ours) / median(latencies.builtIn);
+		return {
+			medianMs,
+			ratio: medianMs.ours / medianMs.builtIn,
+			pairedRatio: median(pairRatios),
+			ratioByBody,
+			duplicateRatio: medianMs.duplicate / medianMs.ours,
+			noDedupRatio: medianMs.oursNoDedup / medianMs.builtIn,
+			requests: options.requests,
+			oursExecutions: executions.length,
+			n8nStartupMs: n8n.startupMs,
+			samples,
+		};
+	} catch (error) {
+		if (n8n) console.error(`n8n log: ${n8n.logFile}`);
+		throw error;
+	} finally {
+		agent.destroy();
+		await n8n?.stop();
+		await simulator.close();
+	}
+}

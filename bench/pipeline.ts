@@ -1,0 +1,176 @@
+/**
+ * P1 (the whole per-event pipeline against a bare `qs.parse`) and P4 (heap growth over a million events).
+ * Both call `decideDelivery` as the node's webhook() does, with a real secret, every event chosen and dedup
+ * on, carrying the dedup state from one event to the next as the node's static data would.
+ */
+import { parse as qsParse } from 'qs';
+
+import { EVENT_IDS, SOURCE_IDS } from '../nodes/ActiveCampaignTrigger/catalog';
+import { DEFAULT_WINDOW_MS } from '../nodes/ActiveCampaignTrigger/dedup';
+import { decideDelivery, type Decision } from '../nodes/ActiveCampaignTrigger/receive';
+import { newSecret } from '../nodes/ActiveCampaignTrigger/secret';
+import type { ReceiveSettings } from '../nodes/ActiveCampaignTrigger/settings';
+
+import type { BodyTemplate } from './bodies';
+import { compareInterleaved, type Comparison } from './measure';
+
+const SECRET = newSecret();
+const CONTENT_TYPE = 'application/x-www-form-urlencoded';
+
+/** A subscriptions node that chose every event, source and list, with the default options. */
+export const SETTINGS: ReceiveSettings = {
+	kind: 'subscriptions',
+	events: [...EVENT_IDS],
+	sources: [...SOURCE_IDS],
+	listIds: [],
+	secret: '',
+	deduplicate: true,
+	windowMs: DEFAULT_WINDOW_MS,
+	includeRaw: false,
+};
+
+/** One trigger node's view of the pipeline: its dedup scope, its static data and its clock. */
+export class PipelineRunner {
+	state: unknown = undefined;
+	private now = Date.parse('2024-05-14T14:00:00Z');
+
+	constructor(private readonly scope: string) {}
+
+	/** Delivers one body; `stepMs` is how far the clock moves before it arrives. */
+	deliver(body: string, stepMs = 1): Decision {
+		this.now += stepMs;
+		const decision = decideDelivery({ rawBody: body, contentType: CONTENT_TYPE, givenSecret: SECRET }, SECRET, SETTINGS, {
+			scope: this.scope,
+			state: this.state,
+			now: this.now,
+		});
+		if (decision.dedupState) this.state = decision.dedupState;
+		return decision;
+	}
+}
+
+export interface PipelineComparison extends Comparison {
+	body: BodyTemplate;
+	iterations: number;
+}
+
+/**
+ * Each round makes `iterations` new bodies, then times the pipeline and `qs.parse` (qs's default options, the
+ * floor any parser of these bodies pays) over exactly those bodies.
+ */
+export function comparePipelineWithQs(
+	body: BodyTemplate,
+	options: { rounds: number; warmupRounds: number; iterations: number },
+): PipelineComparison {
+	const runner = new PipelineRunner(`bench:p1:${body.name}`);
+	let serial = 0;
+	let bodies: string[] = [];
+	let lastRound = -1;
+	let keys = 0;
+	const bodiesFor = (round: number): string[] => {
+		if (round !== lastRound) {
+			bodies = Array.from({ length: options.iterations }, () => body.vary(++serial));
+			lastRound = round;
+		}
+		return bodies;
+	};
+
+	const comparison = compareInterleaved(
+		{
+			name: 'pipeline',
+			runRound: (round) => {
+				const batch = bodiesFor(round);
+				const start = process.hrtime.bigint();
+				for (const text of batch) {
+					const { outcome } = runner.deliver(text);
+					if (outcome.action !== 'emit') throw new Error(`Expected an emitted item, got ${JSON.stringify(outcome)}`);
+				}
+				return Number(process.hrtime.bigint() - start);
+			},
+		},
+		{
+			name: 'qs.parse',
+			runRound: (round) => {
+				const batch = bodiesFor(round);
+				const start = process.hrtime.bigint();
+				for (const text of batch) keys += Object.keys(qsParse(text)).length;
+				return Number(process.hrtime.bigint() - start);
+			},
+		},
+		options,
+	);
+	// Reading the sink keeps qs.parse's result alive, so its work cannot be optimised away.
+	if (keys === 0) throw new Error('qs.parse returned nothing');
+	return { ...comparison, body, iterations: options.iterations };
+}
+
+export interface HeapGrowth {
+	events: number;
+	growthMb: number;
+	heapBeforeMb: number;
+	heapAfterMb: number;
+	/** JSON length of the dedup state after the run, in bytes. */
+	stateBytes: number;
+	emitted: number;
+	duplicates: number;
+}
+
+function collectedHeapBytes(): number {
+	const gc = global.gc;
+	if (typeof gc !== 'function') throw new Error('Run node with --expose-gc (run.js restarts itself with it)');
+	for (let i = 0; i < 3; i++) gc();
+	return process.memoryUsage().heapUsed;
+}
+
+const MB = 1024 * 1024;
+
+/**
+ * The mix P4 delivers, by position in each run of twenty: mostly typical contact events (a campaign burst),
+ * one of each large body, and every tenth a repeat of the one before (at-least-once delivery).
+ */
+const TYPICAL_RUN = Array<BodyTemplate['name']>(8).fill('typical');
+const HEAP_MIX: ReadonlyArray<BodyTemplate['name'] | 'repeat'> = [
+	'200fields',
+	...TYPICAL_RUN,
+	'repeat',
+	'deal_update',
+	...TYPICAL_RUN,
+	'repeat',
+];
+
+/**
+ * Runs `events` deliveries through one node, each a new body but the repeats (see {@link HEAP_MIX}). The clock
+ * moves 3.6 ms per event, so a million events span the default one-hour window. Heap is read after full
+ * collections before the first event and after the last, so the growth includes everything the node keeps:
+ * the in-process claims (filled to their limit), the dedup state, lazily built schemas and compiled code. Run
+ * it before anything else touches the node's modules.
+ */
+export function measureHeapGrowth(bodies: readonly BodyTemplate[], options: { events: number }): HeapGrowth {
+	const byName = new Map(bodies.map((body) => [body.name, body]));
+	const runner = new PipelineRunner('bench:p4');
+	let serial = 0;
+	let previous = '';
+	let emitted = 0;
+	let duplicates = 0;
+
+	const before = collectedHeapBytes();
+	for (let index = 0; index < options.events; index++) {
+		const pick = HEAP_MIX[index % HEAP_MIX.length];
+		const text = pick === 'repeat' ? previous : byName.get(pick)!.vary(++serial);
+		previous = text;
+		const { outcome } = runner.deliver(text, 3.6);
+		if (outcome.action === 'emit') emitted++;
+		else if (outcome.action === 'duplicate') duplicates++;
+		else throw new Error(`Unexpected outcome ${JSON.stringify(outcome)}`);
+	}
+	const after = collectedHeapBytes();
+	return {
+		events: options.events,
+		growthMb: (after - before) / MB,
+		heapBeforeMb: before / MB,
+		heapAfterMb: after / MB,
+		stateBytes: Buffer.byteLength(JSON.stringify(runner.state)),
+		emitted,
+		duplicates,
+	};
+}

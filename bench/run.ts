@@ -1,0 +1,163 @@
+/**
+ * `node .build/bench/run.js [--smoke]` (after `tsc -p tsconfig.json`): measures what the trigger costs per
+ * event, against the floor (`qs.parse`) and against n8n's built-in ActiveCampaign Trigger. See README.md here.
+ *
+ * The full run writes bench/results.json (and the per-round samples to bench/results.raw.json, not committed);
+ * the smoke run writes .build/bench/results.smoke.json, so it never overwrites the committed numbers.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+import { BODIES } from './bodies';
+import { measureDedupCost } from './dedupCost';
+import { measureHttpLatency, n8nVersion, type HttpLatency } from './http';
+import { comparePipelineWithQs, measureHeapGrowth } from './pipeline';
+import { barChart, missedGoals, resultsTable, round, type Results } from './report';
+import { FULL, SMOKE } from './settings';
+
+/** This file runs as .build/bench/run.js. */
+const REPO_ROOT = path.resolve(__dirname, '..', '..');
+const N8N_RUNTIME = path.join(REPO_ROOT, '.cache', 'n8n-v1', 'runtime.json');
+
+const started = Date.now();
+const log = (line: string) => console.log(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+
+async function main(): Promise<void> {
+	const smoke = process.argv.includes('--smoke');
+	const settings = smoke ? SMOKE : FULL;
+	const micro = { rounds: settings.rounds, warmupRounds: settings.warmupRounds };
+	log(`${settings.mode} run, node ${process.version}`);
+
+	// First, while nothing has touched the node's modules: its heap growth counts everything it keeps.
+	log(`P4: ${settings.heapEvents.toLocaleString('en')} pipeline events`);
+	const heap = measureHeapGrowth(BODIES, { events: settings.heapEvents });
+
+	const pipeline = BODIES.map((body) => {
+		log(`P1: ${body.label}, ${settings.rounds} rounds of ${settings.pipelineIterations[body.name]}`);
+		return comparePipelineWithQs(body, { ...micro, iterations: settings.pipelineIterations[body.name] });
+	});
+	const pipelineRatio = (name: string) => round(pipeline.find((entry) => entry.body.name === name)!.ratio, 3);
+
+	log(`P2: dedup decision with 100 and ${settings.largeKeys.toLocaleString('en')} remembered keys`);
+	const dedup = measureDedupCost({ ...micro, largeKeys: settings.largeKeys });
+
+	let http: HttpLatency | undefined;
+	let httpSkipped: string | undefined;
+	if (!fs.existsSync(N8N_RUNTIME)) {
+		httpSkipped = 'n8n 1.x is not installed (scripts/install-n8n.sh v1)';
+		if (!smoke) throw new Error(`P3 needs a real n8n: ${httpSkipped}`);
+	} else {
+		log(`P3: starting n8n ${n8nVersion()}, then ${settings.http.requests} rounds of deliveries`);
+		http = await measureHttpLatency(BODIES, settings.http);
+	}
+	if (httpSkipped) log(`P3 skipped: ${httpSkipped}`);
+
+	const results: Results = {
+		p1_ratio_typical: pipelineRatio('typical'),
+		p1_ratio_200fields: pipelineRatio('200fields'),
+		p1_ratio_deal_update: pipelineRatio('deal_update'),
+		p2_ratio_100k_vs_100: round(dedup.decision.ratio, 3),
+		p2_state_bytes: heap.stateBytes,
+		p3_ratio_latency: http ? round(http.ratio, 3) : null,
+		p3_ratio_duplicate: http ? round(http.duplicateRatio, 3) : null,
+		p4_heap_growth_mb: round(heap.growthMb, 2),
+		node_version: process.version,
+		n8n_version: n8nVersion(),
+		runs: settings.rounds,
+		mode: settings.mode,
+		measured_at: new Date().toISOString(),
+		details: {
+			p1: Object.fromEntries(
+				pipeline.map((entry) => [
+					entry.body.name,
+					{
+						bytes: entry.body.bytes,
+						iterationsPerRound: entry.iterations,
+						pipelineUsPerEvent: round(entry.medianNs.pipeline / entry.iterations / 1000, 2),
+						qsParseUsPerEvent: round(entry.medianNs['qs.parse'] / entry.iterations / 1000, 2),
+					},
+				]),
+			),
+			p2: {
+				eventsPerRound: dedup.iterations,
+				decisionUsPerEvent100k: round(dedup.decision.medianNs['100000 keys'] / dedup.iterations / 1000, 3),
+				decisionUsPerEvent100: round(dedup.decision.medianNs['100 keys'] / dedup.iterations / 1000, 3),
+				tableOnlyRatio100kVs100: round(dedup.table.ratio, 3),
+				stateBytesWith100kKeys: dedup.stateBytes,
+				persistUsPerWrite: round(dedup.persistUs, 1),
+			},
+			p3: http
+				? {
+						requestsEach: http.requests,
+						medianMs: Object.fromEntries(Object.entries(http.medianMs).map(([target, ms]) => [target, round(ms, 3)])),
+						pairedRatio: round(http.pairedRatio, 3),
+						ratioByBody: Object.fromEntries(Object.entries(http.ratioByBody).map(([name, ratio]) => [name, round(ratio, 3)])),
+						noDedupOverBuiltIn: round(http.noDedupRatio, 3),
+						oursExecutions: http.oursExecutions,
+						n8nStartupSeconds: round(http.n8nStartupMs / 1000, 1),
+					}
+				: { skipped: httpSkipped ?? 'not run in this mode' },
+			p4: {
+				events: heap.events,
+				emitted: heap.emitted,
+				duplicates: heap.duplicates,
+				heapBeforeMb: round(heap.heapBeforeMb, 2),
+				heapAfterMb: round(heap.heapAfterMb, 2),
+			},
+		},
+	};
+
+	const raw = {
+		p1: Object.fromEntries(pipeline.map((entry) => [entry.body.name, entry.roundRatios])),
+		p2: { decision: dedup.decision.roundRatios, table: dedup.table.roundRatios },
+		p3: http?.samples ?? null,
+	};
+	const outputs = smoke
+		? { results: path.join(__dirname, 'results.smoke.json') }
+		: { results: path.join(REPO_ROOT, 'bench', 'results.json'), raw: path.join(REPO_ROOT, 'bench', 'results.raw.json') };
+	fs.writeFileSync(outputs.results, `${JSON.stringify(results, null, '\t')}\n`);
+	if (outputs.raw) fs.writeFileSync(outputs.raw, `${JSON.stringify(raw)}\n`);
+
+	console.log(`\n${resultsTable(results)}\n`);
+	console.log('Per event, median (µs):');
+	console.log(
+		barChart(
+			pipeline.flatMap((entry) => [
+				{ label: `${entry.body.name} qs.parse`, value: entry.medianNs['qs.parse'] / entry.iterations / 1000 },
+				{ label: `${entry.body.name} pipeline`, value: entry.medianNs.pipeline / entry.iterations / 1000 },
+			]),
+			'µs',
+		),
+	);
+	if (http) {
+		console.log('\nPer delivery in n8n, median (ms):');
+		console.log(
+			barChart(
+				[
+					{ label: 'built-in', value: http.medianMs.builtIn },
+					{ label: 'this package', value: http.medianMs.ours },
+					{ label: 'this package, dedup off', value: http.medianMs.oursNoDedup },
+					{ label: 'this package, duplicate', value: http.medianMs.duplicate },
+				],
+				'ms',
+			),
+		);
+	}
+	const missed = missedGoals(results);
+	console.log(`\n${missed.length === 0 ? 'Every goal met.' : `Missed: ${missed.join(', ')}.`} Written: ${path.relative(REPO_ROOT, outputs.results)}`);
+	if (smoke) console.log('Smoke run: the numbers only show that the bench executes.');
+}
+
+/** P4 reads the heap after full collections, which needs --expose-gc: restart with it when missing. */
+if (typeof global.gc !== 'function') {
+	const child = spawnSync(process.execPath, ['--expose-gc', ...process.execArgv, __filename, ...process.argv.slice(2)], {
+		stdio: 'inherit',
+	});
+	process.exit(child.status ?? 1);
+} else {
+	main().catch((error: unknown) => {
+		console.error(error);
+		process.exit(1);
+	});
+}

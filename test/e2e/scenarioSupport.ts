@@ -1,0 +1,111 @@
+/**
+ * Workflows, bodies and small helpers for scenario.e2e.test.ts.
+ */
+import { readExpectedItem, type DeliveryBody } from '../fixtures/deliveryBodies';
+import type { WorkflowJson } from './harness';
+
+export const TRIGGER_TYPE = 'n8n-nodes-activecampaign-trigger.activeCampaignTrigger';
+export const TRIGGER_NAME = 'ActiveCampaign Trigger';
+const DOWNSTREAM_NAME = 'Downstream';
+
+/** What the summary line of each major counts. */
+export interface Tally {
+	/** POSTs that reached n8n as ActiveCampaign would send them (forged calls not included). */
+	sent: number;
+	executions: number;
+	duplicates: number;
+	forgedRefused: number;
+}
+
+interface TriggerChoice {
+	events: string[];
+	listIds?: string[];
+}
+
+/** Our trigger with a fixed webhookId, registering webhooks through the credential, feeding a NoOp node. */
+export function triggerWorkflow(name: string, webhookId: string, credentialId: string, choice: TriggerChoice): WorkflowJson {
+	return withDownstream(name, {
+		id: `${webhookId}-node`,
+		name: TRIGGER_NAME,
+		type: TRIGGER_TYPE,
+		typeVersion: 1,
+		position: [0, 0],
+		webhookId,
+		parameters: {
+			webhookKind: 'subscriptions',
+			authentication: 'activeCampaignTriggerApi',
+			events: choice.events,
+			sources: ['public', 'admin', 'system', 'api'],
+			listIds: choice.listIds ?? [],
+			options: {},
+		},
+		credentials: { activeCampaignTriggerApi: { id: credentialId, name: 'ActiveCampaign simulator' } },
+	});
+}
+
+/** Our trigger for the automation "Webhook" action: nothing registered, the URL is pasted with `?secret=`. */
+export function automationWorkflow(name: string, webhookId: string, secret: string): WorkflowJson {
+	return withDownstream(name, {
+		id: `${webhookId}-node`,
+		name: TRIGGER_NAME,
+		type: TRIGGER_TYPE,
+		typeVersion: 1,
+		position: [0, 0],
+		webhookId,
+		parameters: { webhookKind: 'automation', secret, options: {} },
+	});
+}
+
+function withDownstream(name: string, trigger: Record<string, unknown>): WorkflowJson {
+	return {
+		name,
+		nodes: [
+			trigger,
+			{ id: `${String(trigger.id)}-noop`, name: DOWNSTREAM_NAME, type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [220, 0], parameters: {} },
+		],
+		connections: { [TRIGGER_NAME]: { main: [[{ node: DOWNSTREAM_NAME, type: 'main', index: 0 }]] } },
+		settings: { executionOrder: 'v1' },
+	};
+}
+
+/**
+ * A new event made from a sample: the same body with another contact id, and the sample's expected item
+ * with that id. Different bodies are different events to the node's dedup.
+ */
+export function withContactId(sample: DeliveryBody, contactId: string): { body: string; item: unknown } {
+	const pattern = /contact%5Bid%5D=\d+/;
+	if (!pattern.test(sample.body)) throw new Error(`The "${sample.event}" sample has no contact id to change`);
+	const body = sample.body.replace(pattern, `contact%5Bid%5D=${contactId}`);
+	const item = structuredClone(readExpectedItem(sample.fixture)) as { contact: { id: string } };
+	item.contact.id = contactId;
+	return { body, item };
+}
+
+/** JSON with object keys sorted at every depth, to compare items as values whatever their key order. */
+export function canonicalJson(value: unknown): string {
+	return JSON.stringify(value, (_key, inner: unknown) => {
+		if (typeof inner !== 'object' || inner === null || Array.isArray(inner)) return inner;
+		const record = inner as Record<string, unknown>;
+		return Object.fromEntries(Object.keys(record).sort().map((key) => [key, record[key]]));
+	});
+}
+
+/** Polls `check` (every 200 ms) until it returns a value other than undefined; fails after `timeoutMs`. */
+export async function waitFor<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const value = await check();
+		if (value !== undefined) return value;
+		if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+		await new Promise((resolve) => setTimeout(resolve, 200));
+	}
+}
+
+/** The node answers a dropped duplicate with 200 and `{ received, emitted: false, reason: "duplicate" }`. */
+export function isDuplicateAnswer(answer: { body: string }): boolean {
+	try {
+		return (JSON.parse(answer.body) as { reason?: unknown }).reason === 'duplicate';
+	} catch {
+		return false;
+	}
+}
