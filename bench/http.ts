@@ -14,18 +14,16 @@ import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import ts from 'typescript';
 
-import * as compiledHarness from '../test/e2e/harness';
+import * as harness from '../test/e2e/harness';
 import { ActiveCampaignSimulator } from '../test/simulator/ActiveCampaignSimulator';
 
 import type { BodyTemplate } from './bodies';
 import { median } from './measure';
 
-type Harness = typeof compiledHarness;
 
 /** This file runs as .build/bench/http.js. */
-const REPO_ROOT = path.resolve(__dirname, '..', '..');
+const { REPO_ROOT } = harness;
 const BENCH_CACHE = path.join(REPO_ROOT, '.cache', 'bench');
 const N8N_PACKAGE = path.join(REPO_ROOT, '.cache', 'n8n-v1', 'node_modules', 'n8n', 'package.json');
 
@@ -72,24 +70,6 @@ export interface HttpLatency {
 export function n8nVersion(): string | null {
 	if (!fs.existsSync(N8N_PACKAGE)) return null;
 	return (JSON.parse(fs.readFileSync(N8N_PACKAGE, 'utf8')) as { version: string }).version;
-}
-
-/**
- * The harness finds the repository two folders above its own file: right for test/e2e/harness.ts, wrong for
- * its compiled copy in .build/test/e2e. Until that changes, the source is transpiled into a folder that is
- * also two levels below the repository.
- */
-function loadHarness(): Harness {
-	if (compiledHarness.REPO_ROOT === REPO_ROOT) return compiledHarness;
-	const source = path.join(REPO_ROOT, 'test', 'e2e', 'harness.ts');
-	const target = path.join(REPO_ROOT, '.cache', 'bench-harness', 'harness.js');
-	const { outputText } = ts.transpileModule(fs.readFileSync(source, 'utf8'), {
-		compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
-		fileName: source,
-	});
-	fs.mkdirSync(path.dirname(target), { recursive: true });
-	fs.writeFileSync(target, outputText);
-	return require(target) as Harness;
 }
 
 async function freePort(): Promise<number> {
@@ -151,7 +131,7 @@ function expectDuplicate(answer: Answer): void {
 
 const NODE_NAME = 'ActiveCampaign Trigger';
 
-function ourWorkflow(name: string, webhookId: string, parameters: Record<string, unknown>): compiledHarness.WorkflowJson {
+function ourWorkflow(name: string, webhookId: string, parameters: Record<string, unknown>): harness.WorkflowJson {
 	return {
 		name,
 		nodes: [{ id: randomUUID(), name: NODE_NAME, type: OUR_NODE_TYPE, typeVersion: 1, position: [0, 0], webhookId, parameters }],
@@ -166,7 +146,7 @@ function workflows(secret: string, credentialId: string, ids: Record<'ours' | 'b
 		secret,
 		options: { deduplicate: false },
 	});
-	const builtIn: compiledHarness.WorkflowJson = {
+	const builtIn: harness.WorkflowJson = {
 		name: 'Bench: built-in',
 		nodes: [
 			{
@@ -186,13 +166,12 @@ function workflows(secret: string, credentialId: string, ids: Record<'ours' | 'b
 }
 
 export async function measureHttpLatency(bodies: readonly BodyTemplate[], options: HttpOptions): Promise<HttpLatency> {
-	const harness = loadHarness();
 	const userFolder = path.join(BENCH_CACHE, 'n8n-v1');
 	fs.rmSync(userFolder, { recursive: true, force: true });
 	const tarball = harness.packPackage(path.join(BENCH_CACHE, 'pack'));
 	const simulator = await ActiveCampaignSimulator.start({ apiToken: API_TOKEN });
 	const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-	let n8n: compiledHarness.N8nInstance | undefined;
+	let n8n: harness.N8nInstance | undefined;
 	try {
 		n8n = await harness.startN8n({
 			version: 'v1',

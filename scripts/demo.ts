@@ -13,9 +13,9 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 
-import { OWNER, startDemo, type Demo, type Say } from './demoSetup';
+import { startDemo, type Demo, type Say } from './demoSetup';
 import { demoSteps, streamEvents } from './demoStream';
-import { REPO_ROOT } from './harness';
+import { OWNER, REPO_ROOT } from '../test/e2e/harness';
 
 const EXIT_AFTER_STREAM = process.argv.includes('--once') || process.env.DEMO_EXIT === '1';
 const PORT = Number(process.env.DEMO_PORT ?? 5678);

@@ -12,7 +12,7 @@ import { SOURCE_IDS } from '../nodes/ActiveCampaignTrigger/catalog';
 import { redactUrl } from '../nodes/ActiveCampaignTrigger/deliveryUrl';
 import { ActiveCampaignSimulator, type RequestRecord } from '../test/simulator/ActiveCampaignSimulator';
 import type { N8nInstance, WorkflowJson } from '../test/e2e/harness';
-import { REPO_ROOT, loadHarness } from './harness';
+import * as harness from '../test/e2e/harness';
 
 /** ActiveCampaign delivers only to https on port 443; the simulator swaps this origin for the local n8n's. */
 export const PUBLIC_WEBHOOK_ORIGIN = 'https://n8n.demo.test/';
@@ -28,11 +28,7 @@ const WEBHOOK_ID = 'activecampaign-demo';
 const SIMULATOR_API_TOKEN = 'demo-api-key';
 const TRIGGER_TYPE = 'n8n-nodes-activecampaign-trigger.activeCampaignTrigger';
 
-/**
- * The owner the harness creates in a fresh user folder (OWNER in test/e2e/harness.ts, which does not export
- * it). startDemo logs in with it, so a change there fails here at once instead of printing a wrong login.
- */
-export const OWNER = { email: 'e2e@example.com', password: 'E2e-harness-1' };
+const { OWNER, REPO_ROOT } = harness;
 
 export type Say = (line: string) => void;
 
@@ -55,7 +51,6 @@ export interface Demo {
 export async function startDemo({ port, folder, say }: DemoOptions): Promise<Demo> {
 	await assertPortFree(port);
 	await assertPortFree(port + 1);
-	const harness = loadHarness();
 
 	await timed(say, 'Installing the pinned n8n 1.x (reused when already installed)', async () => {
 		const install = spawnSync('bash', [path.join(REPO_ROOT, 'scripts', 'install-n8n.sh'), 'v1'], { stdio: 'inherit' });
@@ -208,7 +203,7 @@ async function assertOwnerLogin(baseUrl: string): Promise<void> {
 	});
 	if (!response.ok) {
 		throw new Error(
-			`Logging in as ${OWNER.email} failed (HTTP ${response.status}): the owner created by test/e2e/harness.ts changed; update OWNER in scripts/demoSetup.ts.`,
+			`Logging in as ${OWNER.email} failed (HTTP ${response.status}): check OWNER in test/e2e/harness.ts.`,
 		);
 	}
 }

@@ -11,7 +11,7 @@ import { readDeliveryBodies } from '../test/fixtures/deliveryBodies';
 import { deliveryTarget } from '../test/simulator/delivery';
 import type { ExecutionRecord } from '../test/e2e/harness';
 import { DEMO_EVENTS, TRIGGER_NAME, type Demo, type Say } from './demoSetup';
-import { REPO_ROOT } from './harness';
+import { REPO_ROOT } from '../test/e2e/harness';
 
 /**
  * The same files as SAMPLES_PATH and OWN_BODIES_PATH of test/fixtures/deliveryBodies.ts, found from the

@@ -12,9 +12,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { OWNER, SUMMARY_NODE_ID, TRIGGER_NAME, TRIGGER_NODE_ID, startDemo, type Demo, type Say } from './demoSetup';
+import { SUMMARY_NODE_ID, TRIGGER_NAME, TRIGGER_NODE_ID, startDemo, type Demo, type Say } from './demoSetup';
 import { demoSteps, streamEvents } from './demoStream';
-import { REPO_ROOT } from './harness';
+import { OWNER, REPO_ROOT } from '../test/e2e/harness';
 
 const CHROMIUM = '/usr/bin/chromium';
 const PLAYWRIGHT_CORE = path.join(REPO_ROOT, '.cache', 'n8n-v1', 'node_modules', 'playwright-core');

@@ -60,10 +60,6 @@ export const EVENT_CATALOG: readonly CatalogEvent[] = [
 
 const byId = new Map(EVENT_CATALOG.map((entry) => [entry.id, entry]));
 
-export function findEvent(id: string): CatalogEvent | undefined {
-	return byId.get(id);
-}
-
 /** Events not in the catalog (new ones the account reports) are taken as not list-scoped. */
 export function isListScoped(id: string): boolean {
 	return byId.get(id)?.listScoped ?? false;
@@ -78,7 +74,5 @@ export const SOURCES = [
 	{ id: 'system', label: 'By System Processes' },
 	{ id: 'api', label: 'By the API' },
 ] as const;
-
-export type Source = (typeof SOURCES)[number]['id'];
 
 export const SOURCE_IDS: readonly string[] = SOURCES.map((source) => source.id);

@@ -1,6 +1,6 @@
 import type { INodeProperties } from 'n8n-workflow';
 
-import { EVENT_CATALOG } from './catalog';
+import { EVENT_CATALOG, SOURCES } from './catalog';
 import { MIN_PASTED_SECRET_LENGTH } from './settings';
 
 export const OWN_CREDENTIAL = 'activeCampaignTriggerApi';
@@ -72,12 +72,9 @@ export const properties: INodeProperties[] = [
 		displayName: 'Initiated By',
 		name: 'sources',
 		type: 'multiOptions',
-		options: [
-			{ name: 'By a Contact', value: 'public' },
-			{ name: 'By Any User (Admin)', value: 'admin' },
-			{ name: 'By System Processes', value: 'system' },
-			{ name: 'By the API', value: 'api' },
-		],
+		options: [...SOURCES]
+			.sort((a, b) => a.label.localeCompare(b.label))
+			.map((source) => ({ name: source.label, value: source.id })),
 		default: ['public', 'admin', 'system', 'api'],
 		description: 'Who or what must have caused an event for it to be received',
 		displayOptions: SUBSCRIPTIONS,

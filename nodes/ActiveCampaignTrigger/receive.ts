@@ -6,7 +6,7 @@ import type { IDataObject, INodeExecutionData, IWebhookFunctions, IWebhookRespon
 import { stringify } from 'qs';
 
 import { isListScoped, SOURCE_IDS } from './catalog';
-import { checkAndRemember, claimInProcess, DEFAULT_WINDOW_MS, fingerprint } from './dedup';
+import { checkAndRemember, claimInProcess, fingerprint } from './dedup';
 import { SECRET_PARAMETER } from './deliveryUrl';
 import { toItem, type DeliveryItem } from './normalise';
 import { parseDeliveryBody } from './parse';
@@ -87,10 +87,9 @@ export function decideDelivery(
 		return { outcome: { action: 'duplicate', event: item.event } };
 	}
 	const remembered = checkAndRemember(dedup.state, key, dedup.now, { windowMs: settings.windowMs });
-	return {
-		outcome: remembered.duplicate ? { action: 'duplicate', event: item.event } : { action: 'emit', item },
-		dedupState: remembered.state,
-	};
+	if (remembered.duplicate) return { outcome: { action: 'duplicate', event: item.event } };
+	// Only a new event changes the table: n8n writes static data back to its database when it changed.
+	return { outcome: { action: 'emit', item }, dedupState: remembered.state };
 }
 
 /** The body as sent. n8n keeps it as `rawBody`; without it, the flat form n8n parsed is encoded again. */
@@ -136,5 +135,3 @@ export async function receiveDelivery(context: IWebhookFunctions): Promise<IWebh
 		}
 	}
 }
-
-export { DEFAULT_WINDOW_MS };

@@ -222,6 +222,17 @@ const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
  * in UTC with milliseconds (`2024-02-28T10:45:41.000Z`).
  */
 export function readDateTime(value: string): { utc: string | null } | undefined {
+	// Validation and normalisation read the same `date_time` back to back: remember the last answer.
+	if (value !== lastDateTime.value) lastDateTime = { value, result: parseDateTime(value) };
+	return lastDateTime.result;
+}
+
+let lastDateTime: { value: string | undefined; result: ReturnType<typeof parseDateTime> } = {
+	value: undefined,
+	result: undefined,
+};
+
+function parseDateTime(value: string): { utc: string | null } | undefined {
 	const match = DATE_TIME.exec(value);
 	if (match === null) return undefined;
 	const [year, month, day, hour, minute] = match.slice(1, 6).map(Number);

@@ -18,7 +18,15 @@ import path from 'node:path';
 
 export type N8nMajor = 'v1' | 'v2';
 
-export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+/** The nearest folder above this file with a package.json: the repository, from test/e2e/ or compiled .build/. */
+export const REPO_ROOT = findRepoRoot(__dirname);
+
+function findRepoRoot(start: string): string {
+	for (let folder = start; ; folder = path.dirname(folder)) {
+		if (fs.existsSync(path.join(folder, 'package.json'))) return folder;
+		if (path.dirname(folder) === folder) throw new Error(`No package.json above ${start}`);
+	}
+}
 
 export interface StartOptions {
 	version: N8nMajor;
@@ -135,7 +143,8 @@ const MAJOR_SETTINGS: Record<N8nMajor, MajorSettings> = {
 };
 
 /** The owner account the harness creates in every fresh user folder (local test instances only). */
-const OWNER = { email: 'e2e@example.com', firstName: 'End', lastName: 'ToEnd', password: 'E2e-harness-1' };
+/** The owner created in a fresh user folder; the demo prints its login. */
+export const OWNER = { email: 'e2e@example.com', firstName: 'End', lastName: 'ToEnd', password: 'E2e-harness-1' };
 /** n8n ties its session cookie to this header (a browser's id in the editor). */
 const BROWSER_ID = 'n8n-e2e-harness';
 /** Where the harness keeps the API key it created, so a restart reuses it. */

@@ -22,8 +22,8 @@ interface TriggerChoice {
 	listIds?: string[];
 }
 
-/** Our trigger with a fixed webhookId, registering webhooks through the credential, feeding a NoOp node. */
-export function triggerWorkflow(name: string, webhookId: string, credentialId: string, choice: TriggerChoice): WorkflowJson {
+/** Our trigger node with a fixed webhookId, feeding a NoOp node. */
+function ourTrigger(name: string, webhookId: string, extra: { parameters: Record<string, unknown>; credentials?: Record<string, unknown> }): WorkflowJson {
 	return withDownstream(name, {
 		id: `${webhookId}-node`,
 		name: TRIGGER_NAME,
@@ -31,6 +31,13 @@ export function triggerWorkflow(name: string, webhookId: string, credentialId: s
 		typeVersion: 1,
 		position: [0, 0],
 		webhookId,
+		...extra,
+	});
+}
+
+/** Our trigger registering webhooks through the credential. */
+export function triggerWorkflow(name: string, webhookId: string, credentialId: string, choice: TriggerChoice): WorkflowJson {
+	return ourTrigger(name, webhookId, {
 		parameters: {
 			webhookKind: 'subscriptions',
 			authentication: 'activeCampaignTriggerApi',
@@ -45,15 +52,7 @@ export function triggerWorkflow(name: string, webhookId: string, credentialId: s
 
 /** Our trigger for the automation "Webhook" action: nothing registered, the URL is pasted with `?secret=`. */
 export function automationWorkflow(name: string, webhookId: string, secret: string): WorkflowJson {
-	return withDownstream(name, {
-		id: `${webhookId}-node`,
-		name: TRIGGER_NAME,
-		type: TRIGGER_TYPE,
-		typeVersion: 1,
-		position: [0, 0],
-		webhookId,
-		parameters: { webhookKind: 'automation', secret, options: {} },
-	});
+	return ourTrigger(name, webhookId, { parameters: { webhookKind: 'automation', secret, options: {} } });
 }
 
 function withDownstream(name: string, trigger: Record<string, unknown>): WorkflowJson {
