@@ -53,6 +53,9 @@ cd "$cache_dir"
 
 # Install scripts stay off: some fetch sources or binaries from the internet (kafka, the node package's
 # preinstall). The only native modules n8n needs here are rebuilt explicitly below.
+# `npm run` exports the project's .npmrc (ignore-scripts=true) as npm_config_ignore_scripts to this script;
+# left in place it would turn `npm rebuild` below into a silent no-op, so it is switched back on here.
+export npm_config_ignore_scripts=false
 progress "npm ci --ignore-scripts"
 npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 progress "npm ci done ($((SECONDS - started)) s)"
@@ -67,6 +70,14 @@ else
 	(cd node_modules/node && npm_config_ignore_scripts=true node installArchSpecificPackage)
 	progress "npm rebuild sqlite3 isolated-vm (against Node $("$node24_dir/bin/node" --version))"
 	PATH="$node24_dir/bin:$PATH" npm_config_nodedir="$node24_dir" npm rebuild sqlite3 isolated-vm --loglevel=error
+fi
+
+# A rebuild that ran no build script still says "rebuilt dependencies successfully": check the binary.
+sqlite_binary="node_modules/sqlite3/build/Release/node_sqlite3.node"
+if [[ ! -f "$sqlite_binary" ]]; then
+	echo "[install-n8n $version] sqlite3 was not built ($sqlite_binary is missing); n8n cannot start without it." >&2
+	echo "[install-n8n $version] hint: node-gyp needs a C++ compiler, python3 and Node headers (npm config nodedir)." >&2
+	exit 1
 fi
 
 echo "$lock_hash" >"$stamp_file"

@@ -6,7 +6,7 @@ import type { IDataObject, INodeExecutionData, IWebhookFunctions, IWebhookRespon
 import { stringify } from 'qs';
 
 import { isListScoped, SOURCE_IDS } from './catalog';
-import { checkAndRemember, claimInProcess, fingerprint } from './dedup';
+import { fingerprint, recordDelivery } from './dedup';
 import { SECRET_PARAMETER } from './deliveryUrl';
 import { toItem, type DeliveryItem } from './normalise';
 import { parseDeliveryBody } from './parse';
@@ -82,14 +82,14 @@ export function decideDelivery(
 	if (reason) return { outcome: { action: 'drop', event: item.event, reason } };
 	if (!settings.deduplicate) return { outcome: { action: 'emit', item } };
 
-	const key = fingerprint(parsed.body);
-	if (!claimInProcess(dedup.scope, key, dedup.now, settings.windowMs)) {
-		return { outcome: { action: 'duplicate', event: item.event } };
-	}
-	const remembered = checkAndRemember(dedup.state, key, dedup.now, { windowMs: settings.windowMs });
-	if (remembered.duplicate) return { outcome: { action: 'duplicate', event: item.event } };
-	// Only a new event changes the table: n8n writes static data back to its database when it changed.
-	return { outcome: { action: 'emit', item }, dedupState: remembered.state };
+	const recorded = recordDelivery(dedup.state, dedup.scope, fingerprint(parsed.body), dedup.now, {
+		windowMs: settings.windowMs,
+	});
+	// n8n writes static data back to its database only when it changed: not for most duplicates.
+	return {
+		outcome: recorded.duplicate ? { action: 'duplicate', event: item.event } : { action: 'emit', item },
+		dedupState: recorded.state,
+	};
 }
 
 /** The body as sent. n8n keeps it as `rawBody`; without it, the flat form n8n parsed is encoded again. */
@@ -112,7 +112,12 @@ export async function receiveDelivery(context: IWebhookFunctions): Promise<IWebh
 		},
 		settings.kind === 'subscriptions' ? (state.secret ?? '') : settings.secret,
 		settings,
-		{ scope: `${context.getWorkflow().id}:${context.getNode().id}`, state: state.dedup, now: Date.now() },
+		{
+			// Test mode ("listen for test event") gets its own claims: it may run while the workflow is active.
+			scope: `${context.getWorkflow().id}:${context.getNode().id}:${context.getMode()}`,
+			state: state.dedup,
+			now: Date.now(),
+		},
 	);
 	if (dedupState) state.dedup = dedupState;
 
@@ -130,8 +135,12 @@ export async function receiveDelivery(context: IWebhookFunctions): Promise<IWebh
 			log.info(`ActiveCampaign Trigger dropped a duplicate "${outcome.event}" delivery`);
 			return { webhookResponse: { received: true, emitted: false, reason: 'duplicate' } };
 		case 'emit': {
+			// Answered before n8n starts the execution. Left to n8n, 2.x answers (and saves the static data)
+			// only after the run has started, by which time a new Workflow object has reset the flag that says
+			// the static data changed, and the dedup table would never be saved.
+			context.getResponseObject().status(200).json({ received: true, emitted: true });
 			const item: INodeExecutionData = { json: outcome.item as unknown as IDataObject };
-			return { workflowData: [[item]] };
+			return { noWebhookResponse: true, workflowData: [[item]] };
 		}
 	}
 }
