@@ -1,7 +1,7 @@
 /**
  * P2: what one dedup decision costs with 100 remembered keys against 100,000, and what the state costs to
- * persist. The decision is what `decideDelivery` does after fingerprinting: `claimInProcess`, then
- * `checkAndRemember` on the node's static data.
+ * persist. The decision is what `decideDelivery` does after fingerprinting: `recordDelivery` (the in-process
+ * claim, the persisted table, and the claims a concurrent save may have erased).
  */
 import { randomBytes } from 'node:crypto';
 
@@ -41,25 +41,33 @@ function remembering(keys: number, start: number): Remembering {
 	let now = start;
 	for (const fp of newFingerprints(keys)) {
 		now += 10;
-		module.claimInProcess(SCOPE, fp, now, WINDOW.windowMs);
-		state = module.checkAndRemember(state, fp, now, WINDOW).state;
+		state = module.recordDelivery(state, SCOPE, fp, now, WINDOW).state ?? state;
 	}
 	// n8n hands the node a copy parsed from the database on every request.
 	return { module, state: JSON.parse(JSON.stringify(state)) as unknown, now };
 }
 
 /**
- * Each event is new, and each is checked against the same prefilled state (the result is not kept), so every
- * measured event sees exactly `keys` remembered keys. The claims do accumulate; `iterations` is chosen so the
- * small map stays far below its limit while the large one is at it (forgetting its oldest claim per event).
+ * Each event is new. With claims, a round runs `recordDelivery` as sequential requests do: each starts from the
+ * state the one before saved, beginning with the prefilled state (so a round adds `iterations` keys to
+ * `keys`). Without claims, each event is checked against the same prefilled state by `checkAndRemember`
+ * alone, so every measured event sees exactly `keys` remembered keys. The claims do accumulate; `iterations`
+ * is chosen so the small map stays far below its limit while the large one is at it (forgetting its oldest
+ * claim per event).
  */
 function decisionCost(node: Remembering, fingerprints: readonly string[], withClaims: boolean): number {
 	return timeNs(() => {
 		let now = node.now;
+		let state = node.state;
 		for (const fp of fingerprints) {
 			now += 1;
-			if (withClaims && !node.module.claimInProcess(SCOPE, fp, now, WINDOW.windowMs)) throw new Error('Claimed twice');
-			if (node.module.checkAndRemember(node.state, fp, now, WINDOW).duplicate) throw new Error('A new key was a duplicate');
+			if (withClaims) {
+				const recorded = node.module.recordDelivery(state, SCOPE, fp, now, WINDOW);
+				if (recorded.duplicate || !recorded.state) throw new Error('A new key was a duplicate');
+				state = recorded.state;
+			} else if (node.module.checkAndRemember(node.state, fp, now, WINDOW).duplicate) {
+				throw new Error('A new key was a duplicate');
+			}
 		}
 	});
 }

@@ -16,7 +16,7 @@ const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const PROFILE_DIR = path.join(REPO_ROOT, '.cache', 'bench', 'profiles');
 
 /** The pipeline's steps, as called by decideDelivery: a sample is counted for the outermost one on its stack. */
-const STEPS = ['secretsMatch', 'parseDeliveryBody', 'toItem', 'filterReason', 'fingerprint', 'claimInProcess', 'checkAndRemember'];
+const STEPS = ['secretsMatch', 'parseDeliveryBody', 'toItem', 'filterReason', 'fingerprint', 'recordDelivery'];
 
 interface CallFrame {
 	functionName: string;

@@ -10,6 +10,8 @@ import {
 	DEFAULT_WINDOW_MS,
 	fingerprint,
 	IN_PROCESS_CLAIM_LIMIT,
+	RECENT_CLAIM_LIMIT,
+	recordDelivery,
 	type DedupOptions,
 	type PersistedDedupState,
 } from '../nodes/ActiveCampaignTrigger/dedup';
@@ -413,5 +415,103 @@ describe('claimInProcess', () => {
 		for (let i = 0; i <= IN_PROCESS_CLAIM_LIMIT; i++) claimInProcess(scope, syntheticFp(i), T0 + i, HOUR);
 
 		expect(claimInProcess(scope, syntheticFp(1), T0 + IN_PROCESS_CLAIM_LIMIT + 1, HOUR)).toBe(false);
+	});
+});
+
+describe('recordDelivery', () => {
+	const events = Array.from({ length: 30 }, (_, i) => fingerprint({ type: 'open', contact: { id: String(i) } }));
+
+	/**
+	 * n8n as it is: every request loads its own copy of the static data from the "database", yields, decides,
+	 * and saves its copy whole if it changed, so the last save of concurrent requests wins.
+	 */
+	function deliverConcurrently(scope: string, fps: readonly string[], database: { dedup?: unknown }): Promise<boolean[]> {
+		return Promise.all(
+			fps.map(async (fp) => {
+				const copy = JSON.parse(JSON.stringify(database)) as { dedup?: unknown };
+				await new Promise((resolve) => setImmediate(resolve));
+				const result = recordDelivery(copy.dedup, scope, fp, T0, defaults);
+				await new Promise((resolve) => setImmediate(resolve));
+				if (result.state) database.dedup = JSON.parse(JSON.stringify(result.state));
+				return result.duplicate;
+			}),
+		);
+	}
+
+	it('answers new, then duplicate, for one process', () => {
+		const first = recordDelivery(undefined, 'rd:basic', events[0], T0, defaults);
+		const second = recordDelivery(first.state, 'rd:basic', events[0], T0 + 1000, defaults);
+
+		expect([first.duplicate, second.duplicate]).toEqual([false, true]);
+	});
+
+	it('leaves the static data alone for a duplicate whose copy lacks nothing', () => {
+		const first = recordDelivery(undefined, 'rd:no-write', events[0], T0, defaults);
+
+		expect(recordDelivery(first.state, 'rd:no-write', events[0], T0 + 1000, defaults)).toEqual({ duplicate: true });
+	});
+
+	it('keeps every concurrent delivery in the saved table, so that after a restart all are duplicates', async () => {
+		const database: { dedup?: unknown } = {};
+		const answers = await deliverConcurrently('rd:race', events, database);
+		expect(answers.filter((duplicate) => !duplicate)).toHaveLength(events.length);
+
+		const afterRestart = events.map((fp) => checkAndRemember(database.dedup, fp, T0 + 5000, defaults).duplicate);
+		expect(afterRestart).toEqual(events.map(() => true));
+	});
+
+	it('would lose all but the last concurrent save from the table alone, which is why claims are put back', async () => {
+		const database: { dedup?: unknown } = {};
+		await Promise.all(
+			events.map(async (fp) => {
+				const copy = JSON.parse(JSON.stringify(database)) as { dedup?: unknown };
+				await new Promise((resolve) => setImmediate(resolve));
+				database.dedup = checkAndRemember(copy.dedup, fp, T0, defaults).state;
+			}),
+		);
+
+		const remembered = events.filter((fp) => checkAndRemember(database.dedup, fp, T0 + 5000, defaults).duplicate);
+		expect(remembered).toHaveLength(1);
+	});
+
+	it('puts back claims that a concurrent save erased, also when answering a duplicate', () => {
+		const scope = 'rd:erased';
+		const loaded = recordDelivery(undefined, scope, events[0], T0, defaults).state;
+		const decidedFirst = recordDelivery(loaded, scope, events[1], T0 + 1000, defaults).state;
+		recordDelivery(loaded, scope, events[2], T0 + 1000, defaults); // saved first, then overwritten by decidedFirst
+		const duplicate = recordDelivery(decidedFirst, scope, events[0], T0 + 2000, defaults);
+
+		expect(checkAndRemember(decidedFirst, events[2], T0 + 3000, defaults).duplicate).toBe(false);
+		expect(duplicate.duplicate).toBe(true);
+		expect(checkAndRemember(duplicate.state, events[2], T0 + 3000, defaults).duplicate).toBe(true);
+	});
+
+	it("puts back this process's recent claims into a table another process wrote", () => {
+		const scope = 'rd:other-process';
+		recordDelivery(undefined, scope, events[3], T0, defaults);
+		const fromAnotherProcess = { ...checkAndRemember(undefined, events[4], T0, defaults).state, by: 'another', seq: 10 ** 9 };
+		const { state } = recordDelivery(fromAnotherProcess, scope, events[5], T0 + 1000, defaults);
+
+		expect([3, 4, 5].map((i) => checkAndRemember(state, events[i], T0 + 2000, defaults).duplicate)).toEqual([true, true, true]);
+	});
+
+	it('puts back at most RECENT_CLAIM_LIMIT claims and none older than the window', () => {
+		const scope = 'rd:bounded';
+		const many = Array.from({ length: RECENT_CLAIM_LIMIT + 10 }, (_, i) => syntheticFp(500_000 + i));
+		many.forEach((fp, i) => claimInProcess(scope, fp, T0 + i, HOUR));
+		const { state } = recordDelivery(undefined, scope, events[6], T0 + 1000, defaults);
+		const kept = many.filter((fp) => checkAndRemember(state, fp, T0 + 2000, defaults).duplicate);
+		// The limit counts the delivery's own claim too.
+		expect(kept).toEqual(many.slice(many.length - (RECENT_CLAIM_LIMIT - 1)));
+
+		const later = recordDelivery(undefined, scope, events[7], T0 + HOUR + 500, defaults).state;
+		expect(many.filter((fp) => checkAndRemember(later, fp, T0 + HOUR + 600, defaults).duplicate)).toEqual([]);
+	});
+
+	it('keeps the persisted state within 32 KB', () => {
+		let state: unknown;
+		for (let i = 0; i < 5000; i++) state = recordDelivery(state, 'rd:size', syntheticFp(i), T0 + i * 10, defaults).state ?? state;
+
+		expect(JSON.stringify(state).length).toBeLessThanOrEqual(32_768);
 	});
 });

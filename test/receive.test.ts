@@ -55,8 +55,10 @@ describe('authentication', () => {
 describe('the output contract', () => {
 	it.each(standardBodies.map((body) => [body.event, body] as const))('emits the exact item for %s', async (_, body) => {
 		const { result, response } = await deliver(setup(), body.body);
-		expect(response).toEqual({});
 		expect(emitted(result)).toEqual([readExpectedItem(body.fixture)]);
+		// Answered by the node itself, before n8n runs the workflow and saves the static data.
+		expect(response).toEqual({ status: 200, json: { received: true, emitted: true } });
+		expect(result.noWebhookResponse).toBe(true);
 	});
 
 	it('covers every event of the catalog', () => {
@@ -186,6 +188,18 @@ describe('deduplication', () => {
 		expect(emitted((await deliver(restarted, bodies[10])).result)).toEqual([]);
 		for (const body of bodies.slice(50)) await deliver(restarted, body);
 		expect(JSON.stringify(restarted.staticData[STATE_KEY]).length).toBeLessThanOrEqual(32_768);
+	});
+
+	it('keeps test mode apart: "listen for test event" gets an event the active workflow also got', async () => {
+		const trigger = setup();
+		// n8n's test run works on the static data the editor loaded when listening began.
+		const whenListening = JSON.parse(JSON.stringify(trigger.staticData));
+		const [production, test] = await Promise.all([
+			deliverToNode(trigger, { body: bodyOf('reply'), query: { secret: SECRET } }, 'webhook'),
+			deliverToNode({ ...trigger, staticData: whenListening }, { body: bodyOf('reply'), query: { secret: SECRET } }, 'manual'),
+		]);
+		expect([emitted(production.result), emitted(test.result)].map((items) => items.length)).toEqual([1, 1]);
+		expect(emitted((await deliver(trigger, bodyOf('reply'))).result)).toEqual([]);
 	});
 
 	it('emits every delivery when deduplication is off', async () => {

@@ -99,8 +99,10 @@ const NETWORK_ERROR_CODES = new Set([
 /** n8n wraps transport errors (NodeApiError → AxiosError → system error): look down the `cause` chain. */
 export function isNetworkError(error: unknown): boolean {
 	for (let current = error, depth = 0; current && depth < 5; depth++) {
-		const { code, name, cause } = current as { code?: unknown; name?: unknown; cause?: unknown };
+		const { code, httpCode, name, cause } = current as { code?: unknown; httpCode?: unknown; name?: unknown; cause?: unknown };
 		if (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) return true;
+		// n8n-workflow 1.x's NodeApiError drops an Error cause and keeps axios' code as its httpCode.
+		if (typeof httpCode === 'string' && NETWORK_ERROR_CODES.has(httpCode)) return true;
 		if (name === 'AbortError' || name === 'TimeoutError') return true;
 		current = cause;
 	}

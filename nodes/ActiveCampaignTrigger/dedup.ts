@@ -8,6 +8,9 @@
  * - `claimInProcess`: a bounded module-level map that the concurrent requests of one process share.
  * - `checkAndRemember`: a fixed-size table persisted in the node's static data, so the window survives
  *   a restart.
+ * - `recordDelivery` does both for one delivery, and also puts back what concurrent requests erased: n8n
+ *   saves each request's copy whole, so of two requests that loaded the table at once, the later save
+ *   drops the other's entry. Every save therefore carries this process's claims that its copy may lack.
  *
  * A claim is never released, not even when the workflow then fails: the event was delivered and started
  * its execution once. ActiveCampaign never retries a delivery, so an identical body arriving later is a
@@ -19,7 +22,7 @@
  * map holds) the oldest entries are forgotten and a later duplicate of one passes through: a duplicate
  * item at worst, never a lost event.
  */
-import { hash } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 export const DEFAULT_WINDOW_MS = 60 * 60 * 1000;
 
@@ -52,7 +55,13 @@ export interface DedupOptions {
  * changed window takes effect at once. A changed capacity re-files the live entries into a table of the
  * new size.
  */
-export type PersistedDedupState = { v: 1; table: string };
+export type PersistedDedupState = {
+	v: 1;
+	table: string;
+	/** The process that wrote it (`recordDelivery`), and the newest of its claims the table is known to hold. */
+	by?: string;
+	seq?: number;
+};
 
 const WAYS = 4;
 const ENTRY_BYTES = 12;
@@ -147,7 +156,76 @@ export function claimInProcess(scope: string, fp: string, now: number, windowMs:
 	claims.delete(key);
 	claims.set(key, now);
 	if (claims.size > IN_PROCESS_CLAIM_LIMIT) forgetOldestClaim();
+	noteRecentClaim(scope, fp, now);
 	return true;
+}
+
+/** Recent claims kept per scope for `recordDelivery` to put back; more are in flight only under heavy load. */
+export const RECENT_CLAIM_LIMIT = 128;
+
+/** Identifies this process in the state it writes: another process's (or a previous run's) `seq` says
+ * nothing about which of this process's claims a table holds. */
+const PROCESS_ID = randomBytes(6).toString('base64url');
+
+interface RecentClaim {
+	seq: number;
+	fp: string;
+	at: number;
+}
+
+let lastSeq = 0;
+const recentClaims = new Map<string, RecentClaim[]>();
+
+function noteRecentClaim(scope: string, fp: string, at: number): void {
+	let recent = recentClaims.get(scope);
+	if (!recent) recentClaims.set(scope, (recent = []));
+	recent.push({ seq: ++lastSeq, fp, at });
+	if (recent.length > RECENT_CLAIM_LIMIT) recent.shift();
+}
+
+/**
+ * The dedup decision for one authenticated delivery: whether `fp` is a duplicate (claimed by this process
+ * or found in the persisted table), and the state to write back when it changed (`undefined`: leave the
+ * static data alone, so n8n does not write it).
+ *
+ * A written state also holds every claim of this process that the loaded copy may lack: those after the
+ * `seq` it was saved with, or all recent ones when another process wrote it. Saves that raced each other
+ * hold, together, every claim, so a restart forgets none of them. In the usual sequential case nothing is
+ * missing and this costs one comparison.
+ */
+export function recordDelivery(
+	state: unknown,
+	scope: string,
+	fp: string,
+	now: number,
+	options: DedupOptions,
+): { duplicate: boolean; state?: PersistedDedupState } {
+	const table = new Table(state, now, options);
+	// Filed before the recent claims are put back: they include this delivery's own claim.
+	const filed = claimInProcess(scope, fp, now, options.windowMs) && table.file(fp, table.nowSecond) === 'filed';
+	const putBack = putBackRecentClaims(table, state, scope, now, options.windowMs);
+	if (!filed && putBack.added === 0) return { duplicate: true };
+	return { duplicate: !filed, state: { v: 1, table: table.chars, by: PROCESS_ID, seq: putBack.heldUpTo } };
+}
+
+/** Files the recent claims of `scope` that the loaded `state` may lack into `table`. */
+function putBackRecentClaims(
+	table: Table,
+	state: unknown,
+	scope: string,
+	now: number,
+	windowMs: number,
+): { added: number; heldUpTo: number } {
+	const { by, seq } = (typeof state === 'object' && state !== null ? state : {}) as { by?: unknown; seq?: unknown };
+	const loadedUpTo = by === PROCESS_ID && typeof seq === 'number' ? seq : 0;
+	const recent = recentClaims.get(scope) ?? [];
+	let added = 0;
+	for (let i = recent.length - 1; i >= 0 && recent[i].seq > loadedUpTo; i--) {
+		const { fp, at } = recent[i];
+		if (!isWithinWindow(now - at, windowMs)) break;
+		if (table.file(fp, Math.floor(at / 1000)) === 'filed') added++;
+	}
+	return { added, heldUpTo: recent.length > 0 ? recent[recent.length - 1].seq : loadedUpTo };
 }
 
 /**
@@ -163,20 +241,41 @@ export function checkAndRemember(
 	now: number,
 	options: DedupOptions,
 ): { duplicate: boolean; state: PersistedDedupState } {
-	const { high, low } = parseFingerprint(fp);
-	const bucketCount = bucketCountFor(options.capacity);
-	const nowSecond = Math.floor(now / 1000);
-	const windowSeconds = Math.ceil(options.windowMs / 1000);
-	const table = usableTable(state, bucketCount, nowSecond, windowSeconds);
+	const table = new Table(state, now, options);
+	const duplicate = table.file(fp, table.nowSecond) === 'duplicate';
+	return { duplicate, state: { v: 1, table: table.chars } };
+}
 
-	const start = (high % bucketCount) * BUCKET_CHARS;
-	const bucket = decodeBucket(table.slice(start, start + BUCKET_CHARS));
-	const slot = findOrChooseSlot(bucket, 0, high, low, nowSecond, windowSeconds);
-	if (slot.duplicate) return { duplicate: true, state: { v: 1, table } };
+/** The persisted table as a string of buckets, changed one bucket at a time. */
+class Table {
+	readonly nowSecond: number;
+	private readonly windowSeconds: number;
+	private readonly bucketCount: number;
+	chars: string;
 
-	writeEntry(bucket, slot.offset, high, low, nowSecond);
-	const spliced = table.slice(0, start) + bucket.toString('base64') + table.slice(start + BUCKET_CHARS);
-	return { duplicate: false, state: { v: 1, table: spliced } };
+	constructor(state: unknown, now: number, options: DedupOptions) {
+		this.bucketCount = bucketCountFor(options.capacity);
+		this.nowSecond = Math.floor(now / 1000);
+		this.windowSeconds = Math.ceil(options.windowMs / 1000);
+		this.chars = usableTable(state, this.bucketCount, this.nowSecond, this.windowSeconds);
+	}
+
+	/**
+	 * Files a fingerprint first seen at `seenAt` (a Unix second) into its bucket: 'duplicate' when the bucket
+	 * holds it live already, 'skipped' when the bucket is full of newer entries (it would be forgotten first).
+	 */
+	file(fp: string, seenAt: number): 'duplicate' | 'filed' | 'skipped' {
+		const { high, low } = parseFingerprint(fp);
+		const start = (high % this.bucketCount) * BUCKET_CHARS;
+		const bucket = decodeBucket(this.chars.slice(start, start + BUCKET_CHARS));
+		const slot = findOrChooseSlot(bucket, 0, high, low, this.nowSecond, this.windowSeconds);
+		if (slot.duplicate) return 'duplicate';
+		const replaced = bucket.readUInt32BE(slot.offset + 8);
+		if (isLive(replaced, this.nowSecond, this.windowSeconds) && replaced > seenAt) return 'skipped';
+		writeEntry(bucket, slot.offset, high, low, seenAt);
+		this.chars = this.chars.slice(0, start) + bucket.toString('base64') + this.chars.slice(start + BUCKET_CHARS);
+		return 'filed';
+	}
 }
 
 function parseFingerprint(fp: string): { high: number; low: number } {

@@ -7,6 +7,7 @@ import {
 	type ApiRequest,
 	type ApiResponse,
 } from '../../nodes/ActiveCampaignTrigger/apiClient';
+import { NodeApiError, type INode, type JsonObject } from 'n8n-workflow';
 
 /** A transport answering from a script, recording requests and the client's waits. */
 function scripted(answers: Array<ApiResponse | Error>) {
@@ -101,6 +102,16 @@ describe('ActiveCampaignClient', () => {
 		expect((failure as ActiveCampaignApiError).transient).toBe(true);
 		expect((failure as ActiveCampaignApiError).message).toBe('ActiveCampaign refused to DELETE /webhooks/4: HTTP 500 – down');
 		expect(waits).toEqual([375, 750, 1500, 3000]);
+	});
+
+	it("retries a timeout wrapped in n8n 1.x's NodeApiError, which keeps the code only as httpCode", async () => {
+		const node: INode = { id: '1', name: 'ActiveCampaign Trigger', type: 'activeCampaignTrigger', typeVersion: 1, position: [0, 0], parameters: {} };
+		const axiosTimeout = Object.assign(new Error('timeout of 30000ms exceeded'), { code: 'ECONNABORTED', isAxiosError: true });
+		const timeout = new NodeApiError(node, axiosTimeout as unknown as JsonObject);
+		expect([timeout.httpCode, (timeout.cause as { code?: string } | undefined)?.code]).toEqual(['ECONNABORTED', undefined]);
+		const { client, waits } = scripted([timeout, ok({ webhooks: [], meta: { total: '0' } })]);
+		expect(await client.listWebhooks()).toEqual([]);
+		expect(waits).toEqual([375]);
 	});
 
 	it('takes 404 on delete as already gone', async () => {
