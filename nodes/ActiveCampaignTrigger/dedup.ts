@@ -180,7 +180,8 @@ function noteRecentClaim(scope: string, fp: string, at: number): void {
 	let recent = recentClaims.get(scope);
 	if (!recent) recentClaims.set(scope, (recent = []));
 	recent.push({ seq: ++lastSeq, fp, at });
-	if (recent.length > RECENT_CLAIM_LIMIT) recent.shift();
+	// Trimmed in batches: one shift per claim would move the whole array every time.
+	if (recent.length >= 2 * RECENT_CLAIM_LIMIT) recent.splice(0, recent.length - RECENT_CLAIM_LIMIT);
 }
 
 /**
@@ -219,8 +220,9 @@ function putBackRecentClaims(
 	const { by, seq } = (typeof state === 'object' && state !== null ? state : {}) as { by?: unknown; seq?: unknown };
 	const loadedUpTo = by === PROCESS_ID && typeof seq === 'number' ? seq : 0;
 	const recent = recentClaims.get(scope) ?? [];
+	const oldest = Math.max(0, recent.length - RECENT_CLAIM_LIMIT);
 	let added = 0;
-	for (let i = recent.length - 1; i >= 0 && recent[i].seq > loadedUpTo; i--) {
+	for (let i = recent.length - 1; i >= oldest && recent[i].seq > loadedUpTo; i--) {
 		const { fp, at } = recent[i];
 		if (!isWithinWindow(now - at, windowMs)) break;
 		if (table.file(fp, Math.floor(at / 1000)) === 'filed') added++;
