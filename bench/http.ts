@@ -41,8 +41,9 @@ export interface HttpOptions {
 }
 
 /**
- * Where each round's body goes. `duplicate` is the body sent to `ours` again, always last in its round;
- * `oursNoDedup` is this package with deduplication off, which keeps nothing in the workflow's static data.
+ * Where each round's body goes. `duplicate` is the previous round's body sent to `ours` again (so it too can
+ * take any position in a round); `oursNoDedup` is this package with deduplication off, which keeps nothing
+ * in the workflow's static data.
  */
 const TARGETS = ['ours', 'builtIn', 'oursNoDedup', 'duplicate'] as const;
 type Target = (typeof TARGETS)[number];
@@ -201,24 +202,26 @@ export async function measureHttpLatency(bodies: readonly BodyTemplate[], option
 			oursNoDedup: url(ids.oursNoDedup, `?secret=${secret}`),
 			duplicate: url(ids.ours, `?secret=${secret}`),
 		};
-		const firstThree = TARGETS.filter((target) => target !== 'duplicate');
 		const samples = Object.fromEntries(TARGETS.map((target) => [target, [] as number[]])) as Record<Target, number[]>;
 		const byBody = new Map(bodies.map((body) => [body.name, { ours: [] as number[], builtIn: [] as number[] }]));
 		const pairRatios: number[] = [];
 
+		let previousBody: string | undefined;
 		for (let round = 0; round < options.warmup + options.requests; round++) {
 			const template = bodies[round % bodies.length];
 			const body = template.vary(round + 1);
-			// The three first targets take turns at each position; the duplicate needs its original first.
-			const order = [...firstThree.slice(round % 3), ...firstThree.slice(0, round % 3), 'duplicate' as const];
+			// The targets take turns at each position, so none always follows the executions the others started.
+			const order = [...TARGETS.slice(round % TARGETS.length), ...TARGETS.slice(0, round % TARGETS.length)];
 			const taken = {} as Record<Target, number>;
 			for (const target of order) {
-				const answer = await post(agent, urls[target], body);
+				if (target === 'duplicate' && previousBody === undefined) continue;
+				const answer = await post(agent, urls[target], target === 'duplicate' ? previousBody! : body);
 				if (target === 'duplicate') expectDuplicate(answer);
 				else expectStarted(answer, target);
 				taken[target] = answer.ms;
 				await pause(options.gapMs);
 			}
+			previousBody = body;
 			if (round < options.warmup) continue;
 			for (const target of TARGETS) samples[target].push(taken[target]);
 			pairRatios.push(taken.ours / taken.builtIn);
