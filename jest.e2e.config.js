@@ -8,7 +8,7 @@ module.exports = {
 	testEnvironment: 'node',
 	roots: ['<rootDir>/test/e2e'],
 	testMatch: ['**/*.e2e.test.ts'],
-	transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }] },
+	transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
 	maxWorkers: 1,
 	// Starting n8n takes 15-60 s on two cores; single steps (activation, executions) have their own limits.
 	testTimeout: 300_000,
