@@ -86,6 +86,11 @@ describe.each<N8nMajor>(['v1', 'v2'])('n8n %s: the ActiveCampaign Trigger end to
 	/** Production executions already checked by a step. */
 	const checkedExecutionIds = new Set<string>();
 	const tally: Tally = { sent: 0, executions: 0, duplicates: 0, forgedRefused: 0 };
+	/** Every delivery secret the node registered over the run (test webhooks included), and the pasted one. */
+	const secretsSeen = new Set<string>([AUTOMATION_SECRET]);
+	const noteSecrets = () => {
+		for (const webhook of simulator.webhooks()) secretsSeen.add(new URL(webhook.url).searchParams.get('secret') ?? '');
+	};
 	const timings: Record<string, number> = {};
 	const startedAt = Date.now();
 
@@ -185,6 +190,8 @@ describe.each<N8nMajor>(['v1', 'v2'])('n8n %s: the ActiveCampaign Trigger end to
 			data: { apiUrl: simulator.apiUrl, apiKey: API_TOKEN },
 		});
 	});
+
+	afterEach(() => noteSecrets());
 
 	afterAll(async () => {
 		const seconds = ((Date.now() - startedAt) / 1000).toFixed(0);
@@ -420,6 +427,7 @@ describe.each<N8nMajor>(['v1', 'v2'])('n8n %s: the ActiveCampaign Trigger end to
 		expect(await n8n.listenForTestEvent(mainWorkflowId, TRIGGER_NAME)).toBe(true);
 		try {
 			const webhooks = await waitFor('the test webhook', () => (simulator.webhooks().length > 1 ? simulator.webhooks() : undefined), 15_000);
+			noteSecrets();
 			expect(webhooks.map((webhook) => new URL(webhook.url).pathname)).toEqual([
 				`/webhook/${MAIN_WEBHOOK_ID}/webhook`,
 				`/webhook-test/${MAIN_WEBHOOK_ID}/webhook`,
@@ -456,6 +464,7 @@ describe.each<N8nMajor>(['v1', 'v2'])('n8n %s: the ActiveCampaign Trigger end to
 		expect(await n8n.listenForTestEvent(mainWorkflowId, TRIGGER_NAME)).toBe(true);
 		try {
 			const webhooks = await waitFor('the test webhook', () => (simulator.webhooks().length > 0 ? simulator.webhooks() : undefined), 15_000);
+			noteSecrets();
 			expect(webhooks).toHaveLength(1);
 			const [testWebhook] = webhooks;
 			const url = new URL(testWebhook.url);
@@ -475,6 +484,17 @@ describe.each<N8nMajor>(['v1', 'v2'])('n8n %s: the ActiveCampaign Trigger end to
 		} finally {
 			await stopListeningIfNeeded();
 		}
+	});
+
+	it("never wrote the API key or a delivery secret to n8n's log or an execution", async () => {
+		const secrets = [...secretsSeen].filter((secret) => secret.length > 0);
+		const log = n8n.logs();
+		const executions = JSON.stringify(await n8n.executions(mainWorkflowId, TRIGGER_NAME));
+		// The log and the executions are the real ones: they hold what the node logged and emitted.
+		expect([log.includes('ActiveCampaign Trigger refused a delivery (HTTP 401)'), executions.includes('jane.doe@example.com')]).toEqual([true, true]);
+		expect(secrets.length).toBeGreaterThanOrEqual(3);
+		const leaks = [API_TOKEN, ...secrets].filter((secret) => log.includes(secret) || executions.includes(secret));
+		expect(leaks).toEqual([]);
 	});
 
 	it('ran exactly one production execution per accepted event over the whole run', async () => {
