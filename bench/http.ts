@@ -8,6 +8,9 @@
  * - The built-in node registers its webhook through the API when activated; its credential points at the
  *   ActiveCampaign simulator, which accepts the registration. Nothing is ever delivered by the simulator: the
  *   bench posts to the webhook URLs itself.
+ * - `builtInWithTable` is the built-in node again, its workflow given as much static data as ours persists
+ *   (a 32 KB string): n8n reads a workflow's static data with it for every request, so this separates
+ *   what that costs from what the node itself costs.
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -15,6 +18,7 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 
+import { checkAndRemember, DEFAULT_WINDOW_MS } from '../nodes/ActiveCampaignTrigger/dedup';
 import * as harness from '../test/e2e/harness';
 import { ActiveCampaignSimulator } from '../test/simulator/ActiveCampaignSimulator';
 
@@ -45,7 +49,7 @@ export interface HttpOptions {
  * take any position in a round); `oursNoDedup` is this package with deduplication off, which keeps nothing
  * in the workflow's static data.
  */
-const TARGETS = ['ours', 'builtIn', 'oursNoDedup', 'duplicate'] as const;
+const TARGETS = ['ours', 'builtIn', 'oursNoDedup', 'duplicate', 'builtInWithTable'] as const;
 type Target = (typeof TARGETS)[number];
 
 export interface HttpLatency {
@@ -61,6 +65,8 @@ export interface HttpLatency {
 	duplicateRatio: number;
 	/** Median ours with dedup off over median built-in. */
 	noDedupRatio: number;
+	/** Median ours over the built-in node whose workflow carries as much static data as ours. */
+	sameStaticDataRatio: number;
 	requests: number;
 	/** Executions ours started: one per unique delivery, none per duplicate. */
 	oursExecutions: number;
@@ -140,30 +146,38 @@ function ourWorkflow(name: string, webhookId: string, parameters: Record<string,
 	};
 }
 
-function workflows(secret: string, credentialId: string, ids: Record<'ours' | 'builtIn' | 'oursNoDedup', string>) {
+type WorkflowTarget = Exclude<Target, 'duplicate'>;
+
+/** A dedup table as ours persists it at default settings (its size does not depend on what it holds). */
+function persistedTableAtDefaults() {
+	return checkAndRemember(undefined, '0123456789abcdef', Date.now(), { windowMs: DEFAULT_WINDOW_MS }).state;
+}
+
+function workflows(secret: string, credentialId: string, ids: Record<WorkflowTarget, string>): Record<WorkflowTarget, harness.WorkflowJson> {
 	const ours = ourWorkflow('Bench: this package', ids.ours, { webhookKind: 'automation', secret, options: {} });
 	const oursNoDedup = ourWorkflow('Bench: this package, dedup off', ids.oursNoDedup, {
 		webhookKind: 'automation',
 		secret,
 		options: { deduplicate: false },
 	});
-	const builtIn: harness.WorkflowJson = {
-		name: 'Bench: built-in',
-		nodes: [
-			{
-				id: randomUUID(),
-				name: NODE_NAME,
-				type: BUILT_IN_NODE_TYPE,
-				typeVersion: 1,
-				position: [0, 0],
-				webhookId: ids.builtIn,
-				parameters: { events: ['subscribe', 'update', 'deal_update'], sources: ['public', 'admin', 'api', 'system'] },
-				credentials: { activeCampaignApi: { id: credentialId, name: 'ActiveCampaign (simulator)' } },
-			},
-		],
+	const builtInNode = (webhookId: string) => ({
+		id: randomUUID(),
+		name: NODE_NAME,
+		type: BUILT_IN_NODE_TYPE,
+		typeVersion: 1,
+		position: [0, 0] as [number, number],
+		webhookId,
+		parameters: { events: ['subscribe', 'update', 'deal_update'], sources: ['public', 'admin', 'api', 'system'] },
+		credentials: { activeCampaignApi: { id: credentialId, name: 'ActiveCampaign (simulator)' } },
+	});
+	const builtIn: harness.WorkflowJson = { name: 'Bench: built-in', nodes: [builtInNode(ids.builtIn)], connections: {} };
+	const builtInWithTable: harness.WorkflowJson = {
+		name: 'Bench: built-in, 32 KB of static data',
+		nodes: [builtInNode(ids.builtInWithTable)],
 		connections: {},
+		staticData: { global: { padding: persistedTableAtDefaults() } },
 	};
-	return { ours, builtIn, oursNoDedup };
+	return { ours, builtIn, oursNoDedup, builtInWithTable };
 }
 
 export async function measureHttpLatency(bodies: readonly BodyTemplate[], options: HttpOptions): Promise<HttpLatency> {
@@ -187,13 +201,23 @@ export async function measureHttpLatency(bodies: readonly BodyTemplate[], option
 			data: { apiUrl: simulator.apiUrl, apiKey: API_TOKEN },
 		});
 		const secret = randomUUID().replace(/-/g, '');
-		const ids = { ours: randomUUID(), builtIn: randomUUID(), oursNoDedup: randomUUID() };
+		const ids: Record<WorkflowTarget, string> = {
+			ours: randomUUID(),
+			builtIn: randomUUID(),
+			oursNoDedup: randomUUID(),
+			builtInWithTable: randomUUID(),
+		};
 		const flows = workflows(secret, credentialId, ids);
 		const oursId = await n8n.importWorkflow(flows.ours);
-		for (const workflowId of [oursId, await n8n.importWorkflow(flows.builtIn), await n8n.importWorkflow(flows.oursNoDedup)]) {
+		for (const workflowId of [
+			oursId,
+			await n8n.importWorkflow(flows.builtIn),
+			await n8n.importWorkflow(flows.oursNoDedup),
+			await n8n.importWorkflow(flows.builtInWithTable),
+		]) {
 			await n8n.activate(workflowId);
 		}
-		if (simulator.webhooks().length !== 1) throw new Error('The built-in node did not register its webhook');
+		if (simulator.webhooks().length !== 2) throw new Error('The built-in nodes did not register their webhooks');
 
 		const url = (webhookId: string, query = '') => new URL(`/webhook/${webhookId}/webhook${query}`, n8n!.baseUrl);
 		const urls: Record<Target, URL> = {
@@ -201,6 +225,7 @@ export async function measureHttpLatency(bodies: readonly BodyTemplate[], option
 			builtIn: url(ids.builtIn),
 			oursNoDedup: url(ids.oursNoDedup, `?secret=${secret}`),
 			duplicate: url(ids.ours, `?secret=${secret}`),
+			builtInWithTable: url(ids.builtInWithTable),
 		};
 		const samples = Object.fromEntries(TARGETS.map((target) => [target, [] as number[]])) as Record<Target, number[]>;
 		const byBody = new Map(bodies.map((body) => [body.name, { ours: [] as number[], builtIn: [] as number[] }]));
@@ -245,6 +270,7 @@ export async function measureHttpLatency(bodies: readonly BodyTemplate[], option
 			ratioByBody,
 			duplicateRatio: medianMs.duplicate / medianMs.ours,
 			noDedupRatio: medianMs.oursNoDedup / medianMs.builtIn,
+			sameStaticDataRatio: medianMs.ours / medianMs.builtInWithTable,
 			requests: options.requests,
 			oursExecutions: executions.length,
 			n8nStartupMs: n8n.startupMs,

@@ -94,6 +94,7 @@ async function main(): Promise<void> {
 						pairedRatio: round(http.pairedRatio, 3),
 						ratioByBody: Object.fromEntries(Object.entries(http.ratioByBody).map(([name, ratio]) => [name, round(ratio, 3)])),
 						noDedupOverBuiltIn: round(http.noDedupRatio, 3),
+						oursOverBuiltInWithSameStaticData: round(http.sameStaticDataRatio, 3),
 						oursExecutions: http.oursExecutions,
 						n8nStartupSeconds: round(http.n8nStartupMs / 1000, 1),
 					}
@@ -139,6 +140,7 @@ async function main(): Promise<void> {
 					{ label: 'this package', value: http.medianMs.ours },
 					{ label: 'this package, dedup off', value: http.medianMs.oursNoDedup },
 					{ label: 'this package, duplicate', value: http.medianMs.duplicate },
+					{ label: 'built-in, 32 KB static data', value: http.medianMs.builtInWithTable },
 				],
 				'ms',
 			),
