@@ -21,6 +21,7 @@ import path from 'node:path';
 import { checkAndRemember, DEFAULT_WINDOW_MS } from '../nodes/ActiveCampaignTrigger/dedup';
 import * as harness from '../test/e2e/harness';
 import { ActiveCampaignSimulator } from '../test/simulator/ActiveCampaignSimulator';
+import { TRIGGER_NAME, TRIGGER_TYPE } from '../test/support/triggerNode';
 
 import type { BodyTemplate } from './bodies';
 import { median } from './measure';
@@ -31,7 +32,6 @@ const { REPO_ROOT } = harness;
 const BENCH_CACHE = path.join(REPO_ROOT, '.cache', 'bench');
 const N8N_PACKAGE = path.join(REPO_ROOT, '.cache', 'n8n-v1', 'node_modules', 'n8n', 'package.json');
 
-const OUR_NODE_TYPE = 'n8n-nodes-activecampaign-trigger.activeCampaignTrigger';
 const BUILT_IN_NODE_TYPE = 'n8n-nodes-base.activeCampaignTrigger';
 const FORM = 'application/x-www-form-urlencoded';
 const API_TOKEN = 'bench-api-token';
@@ -136,12 +136,10 @@ function expectDuplicate(answer: Answer): void {
 	}
 }
 
-const NODE_NAME = 'ActiveCampaign Trigger';
-
 function ourWorkflow(name: string, webhookId: string, parameters: Record<string, unknown>): harness.WorkflowJson {
 	return {
 		name,
-		nodes: [{ id: randomUUID(), name: NODE_NAME, type: OUR_NODE_TYPE, typeVersion: 1, position: [0, 0], webhookId, parameters }],
+		nodes: [{ id: randomUUID(), name: TRIGGER_NAME, type: TRIGGER_TYPE, typeVersion: 1, position: [0, 0], webhookId, parameters }],
 		connections: {},
 	};
 }
@@ -162,7 +160,7 @@ function workflows(secret: string, credentialId: string, ids: Record<WorkflowTar
 	});
 	const builtInNode = (webhookId: string) => ({
 		id: randomUUID(),
-		name: NODE_NAME,
+		name: TRIGGER_NAME,
 		type: BUILT_IN_NODE_TYPE,
 		typeVersion: 1,
 		position: [0, 0] as [number, number],
@@ -255,7 +253,7 @@ export async function measureHttpLatency(bodies: readonly BodyTemplate[], option
 		}
 
 		const rounds = options.warmup + options.requests;
-		const executions = await n8n.waitForExecutions(oursId, NODE_NAME, rounds, 120_000);
+		const executions = await n8n.waitForExecutions(oursId, TRIGGER_NAME, rounds, 120_000);
 		if (executions.length !== rounds) {
 			throw new Error(`Expected ${rounds} executions of ours (none for duplicates), found ${executions.length}`);
 		}

@@ -13,11 +13,11 @@ import { redactUrl } from '../nodes/ActiveCampaignTrigger/deliveryUrl';
 import { ActiveCampaignSimulator, type RequestRecord } from '../test/simulator/ActiveCampaignSimulator';
 import type { N8nInstance, WorkflowJson } from '../test/e2e/harness';
 import * as harness from '../test/e2e/harness';
+import { TRIGGER_NAME, TRIGGER_TYPE } from '../test/support/triggerNode';
 
 /** ActiveCampaign delivers only to https on port 443; the simulator swaps this origin for the local n8n's. */
 export const PUBLIC_WEBHOOK_ORIGIN = 'https://n8n.demo.test/';
 export const DEMO_EVENTS = ['subscribe', 'update', 'contact_tag_added', 'open', 'click', 'deal_add', 'deal_update'];
-export const TRIGGER_NAME = 'ActiveCampaign Trigger';
 export const SUMMARY_NAME = 'Summarise';
 /** Fixed, so the editor can be opened on a node: /workflow/<workflow id>/<node id>. */
 export const TRIGGER_NODE_ID = '5c1f3b0e-7a62-4d5e-9a61-0c3a7e2d9b10';
@@ -26,9 +26,8 @@ const NOTE_NODE_ID = 'c2b7e5d8-1a4f-4e63-8f20-9d5b3c6a7e14';
 /** The node's webhookId, so the webhook path is the same on every run. */
 const WEBHOOK_ID = 'activecampaign-demo';
 const SIMULATOR_API_TOKEN = 'demo-api-key';
-const TRIGGER_TYPE = 'n8n-nodes-activecampaign-trigger.activeCampaignTrigger';
 
-const { OWNER, REPO_ROOT } = harness;
+const { REPO_ROOT } = harness;
 
 export type Say = (line: string) => void;
 
@@ -101,7 +100,6 @@ export async function startDemo({ port, folder, say }: DemoOptions): Promise<Dem
 	};
 
 	try {
-		await assertOwnerLogin(n8n.baseUrl);
 		const credentialId = await n8n.importCredentials({
 			name: 'ActiveCampaign (simulator)',
 			type: 'activeCampaignTriggerApi',
@@ -192,19 +190,6 @@ function demoWorkflow(credentialId: string): WorkflowJson {
 function printApiCalls(say: Say, calls: RequestRecord[]): void {
 	for (const call of calls) {
 		say(`  ActiveCampaign API: ${call.method} ${call.path}${call.query ? `?${decodeURIComponent(call.query)}` : ''} -> ${call.status}`);
-	}
-}
-
-async function assertOwnerLogin(baseUrl: string): Promise<void> {
-	const response = await fetch(`${baseUrl}/rest/login`, {
-		method: 'POST',
-		headers: { 'content-type': 'application/json', 'browser-id': 'demo-login-check' },
-		body: JSON.stringify({ emailOrLdapLoginId: OWNER.email, password: OWNER.password }),
-	});
-	if (!response.ok) {
-		throw new Error(
-			`Logging in as ${OWNER.email} failed (HTTP ${response.status}): check OWNER in test/e2e/harness.ts.`,
-		);
 	}
 }
 

@@ -10,7 +10,8 @@ import { SECRET_PARAMETER } from '../nodes/ActiveCampaignTrigger/deliveryUrl';
 import { readDeliveryBodies } from '../test/fixtures/deliveryBodies';
 import { deliveryTarget } from '../test/simulator/delivery';
 import type { ExecutionRecord } from '../test/e2e/harness';
-import { DEMO_EVENTS, TRIGGER_NAME, type Demo, type Say } from './demoSetup';
+import { DEMO_EVENTS, type Demo, type Say } from './demoSetup';
+import { TRIGGER_NAME } from '../test/support/triggerNode';
 import { REPO_ROOT } from '../test/e2e/harness';
 
 /**

@@ -12,7 +12,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { SUMMARY_NODE_ID, TRIGGER_NAME, TRIGGER_NODE_ID, startDemo, type Demo, type Say } from './demoSetup';
+import { SUMMARY_NODE_ID, TRIGGER_NODE_ID, startDemo, type Demo, type Say } from './demoSetup';
+import { TRIGGER_NAME } from '../test/support/triggerNode';
 import { demoSteps, streamEvents } from './demoStream';
 import { OWNER, REPO_ROOT } from '../test/e2e/harness';
 

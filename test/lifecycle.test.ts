@@ -3,6 +3,7 @@
  */
 import { ActiveCampaignSimulator } from './simulator/ActiveCampaignSimulator';
 import { WEBHOOK_ID, activate, deactivate, runLifecycle, type TriggerSetup } from './support/n8nContext';
+import { TRIGGER_STATE_KEY } from './support/triggerNode';
 
 const API_KEY = 'lifecycle-key';
 const ENDPOINT = `https://n8n.example.test/webhook/${WEBHOOK_ID}/webhook`;
@@ -32,9 +33,9 @@ function setup(parameters: TriggerSetup['parameters'] = {}): TriggerSetup {
 	};
 }
 
-const secretOf = (trigger: TriggerSetup) => (trigger.staticData['node:ActiveCampaign Trigger'] as { secret: string }).secret;
+const secretOf = (trigger: TriggerSetup) => (trigger.staticData[TRIGGER_STATE_KEY] as { secret: string }).secret;
 const idsOf = (trigger: TriggerSetup) =>
-	(trigger.staticData['node:ActiveCampaign Trigger'] as { webhookIds: { production?: string[]; test?: string[] } }).webhookIds;
+	(trigger.staticData[TRIGGER_STATE_KEY] as { webhookIds: { production?: string[]; test?: string[] } }).webhookIds;
 const writes = () => simulator.requests.filter((request) => request.method !== 'GET');
 
 describe('activation', () => {

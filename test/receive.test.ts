@@ -5,9 +5,9 @@
 import { EVENT_IDS } from '../nodes/ActiveCampaignTrigger/catalog';
 import { OWN_BODIES_PATH, SAMPLES_PATH, readDeliveryBodies, readExpectedItem } from './fixtures/deliveryBodies';
 import { activate, deliverToNode, type TriggerSetup } from './support/n8nContext';
+import { TRIGGER_STATE_KEY as STATE_KEY } from './support/triggerNode';
 import { ActiveCampaignSimulator } from './simulator/ActiveCampaignSimulator';
 
-const STATE_KEY = 'node:ActiveCampaign Trigger';
 const SECRET = 'a-known-secret-of-32-characters!';
 const ALL_BODIES = [...readDeliveryBodies(SAMPLES_PATH), ...readDeliveryBodies(OWN_BODIES_PATH)];
 const standardBodies = ALL_BODIES.filter((body) => body.event !== '(automation)');

@@ -125,7 +125,7 @@ async function runStep(context: IHookFunctions, allowCreate: boolean): Promise<b
 		assertPastedSecret(context, settings.secret);
 		return true;
 	}
-	const setup = await subscriptionSetup(context).catch((error: unknown) => {
+	const setup = await subscriptionSetup(context, settings).catch((error: unknown) => {
 		throw toNodeError(context.getNode(), error, []);
 	});
 	try {

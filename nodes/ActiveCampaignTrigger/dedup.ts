@@ -262,21 +262,16 @@ class Table {
 		this.chars = usableTable(state, this.bucketCount, this.nowSecond, this.windowSeconds);
 	}
 
-	/**
-	 * Files a fingerprint first seen at `seenAt` (a Unix second) into its bucket: 'duplicate' when the bucket
-	 * holds it live already, 'skipped' when the bucket is full of newer entries (it would be forgotten first).
-	 */
+	/** Files a fingerprint first seen at `seenAt` (a Unix second) into its bucket, see {@link fileEntry}. */
 	file(fp: string, seenAt: number): 'duplicate' | 'filed' | 'skipped' {
 		const { high, low } = parseFingerprint(fp);
 		const start = (high % this.bucketCount) * BUCKET_CHARS;
 		const bucket = decodeBucket(this.chars.slice(start, start + BUCKET_CHARS));
-		const slot = findOrChooseSlot(bucket, 0, high, low, this.nowSecond, this.windowSeconds);
-		if (slot.duplicate) return 'duplicate';
-		const replaced = bucket.readUInt32BE(slot.offset + 8);
-		if (isLive(replaced, this.nowSecond, this.windowSeconds) && replaced > seenAt) return 'skipped';
-		writeEntry(bucket, slot.offset, high, low, seenAt);
-		this.chars = this.chars.slice(0, start) + bucket.toString('base64') + this.chars.slice(start + BUCKET_CHARS);
-		return 'filed';
+		const outcome = fileEntry(bucket, 0, high, low, seenAt, this.nowSecond, this.windowSeconds);
+		if (outcome === 'filed') {
+			this.chars = this.chars.slice(0, start) + bucket.toString('base64') + this.chars.slice(start + BUCKET_CHARS);
+		}
+		return outcome;
 	}
 }
 
@@ -316,13 +311,7 @@ function refile(table: string, bucketCount: number, nowSecond: number, windowSec
 			const seenAt = bucket.readUInt32BE(offset + 8);
 			if (!isLive(seenAt, nowSecond, windowSeconds)) continue;
 			const high = bucket.readUInt32BE(offset);
-			const low = bucket.readUInt32BE(offset + 4);
-			const base = (high % bucketCount) * BUCKET_BYTES;
-			const slot = findOrChooseSlot(target, base, high, low, nowSecond, windowSeconds);
-			if (slot.duplicate) continue;
-			const replaced = target.readUInt32BE(slot.offset + 8);
-			if (isLive(replaced, nowSecond, windowSeconds) && replaced >= seenAt) continue;
-			writeEntry(target, slot.offset, high, low, seenAt);
+			fileEntry(target, (high % bucketCount) * BUCKET_BYTES, high, bucket.readUInt32BE(offset + 4), seenAt, nowSecond, windowSeconds);
 		}
 	}
 	return target.toString('base64');
@@ -367,8 +356,26 @@ function findOrChooseSlot(
 	return { duplicate: false, offset: victim };
 }
 
-function writeEntry(buffer: Buffer, offset: number, high: number, low: number, seenAt: number): void {
-	buffer.writeUInt32BE(high, offset);
-	buffer.writeUInt32BE(low, offset + 4);
-	buffer.writeUInt32BE(seenAt, offset + 8);
+/**
+ * Files an entry first seen at `seenAt` (a Unix second) into the bucket at `base`: 'duplicate' when the
+ * bucket holds it live already, 'skipped' when the bucket is full of newer entries (it would be forgotten
+ * first), else 'filed' over an empty, expired or the oldest slot.
+ */
+function fileEntry(
+	buffer: Buffer,
+	base: number,
+	high: number,
+	low: number,
+	seenAt: number,
+	nowSecond: number,
+	windowSeconds: number,
+): 'duplicate' | 'filed' | 'skipped' {
+	const slot = findOrChooseSlot(buffer, base, high, low, nowSecond, windowSeconds);
+	if (slot.duplicate) return 'duplicate';
+	const replaced = buffer.readUInt32BE(slot.offset + 8);
+	if (isLive(replaced, nowSecond, windowSeconds) && replaced > seenAt) return 'skipped';
+	buffer.writeUInt32BE(high, slot.offset);
+	buffer.writeUInt32BE(low, slot.offset + 4);
+	buffer.writeUInt32BE(seenAt, slot.offset + 8);
+	return 'filed';
 }

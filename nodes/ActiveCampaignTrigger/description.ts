@@ -85,7 +85,7 @@ export const properties: INodeProperties[] = [
 		type: 'multiOptions',
 		typeOptions: { loadOptionsMethod: 'getLists' },
 		default: [],
-		displayOptions: { show: { webhookKind: ['subscriptions'], events: LIST_SCOPED_EVENTS } },
+		displayOptions: { show: { ...SUBSCRIPTIONS.show, events: LIST_SCOPED_EVENTS } },
 		description:
 			'Lists to receive contact and campaign events from; none means all lists. Choose from the list, or specify IDs using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
 	},

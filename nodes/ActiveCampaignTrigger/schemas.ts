@@ -123,6 +123,11 @@ function textFields<Name extends string>(...names: Name[]): { [Key in Name]: typ
 	return shape;
 }
 
+/** A block of text fields only; like every block, it passes unknown fields through. */
+function textBlock<Name extends string>(...names: Name[]) {
+	return z.object(textFields(...names)).passthrough();
+}
+
 const INDEX_KEY = /^(?:0|[1-9]\d{0,8})$/;
 
 /**
@@ -332,24 +337,20 @@ export const dealSchema = z
 	.passthrough();
 
 /** `task[...]` (§1.4). Captures spell `duedate`; AAPI spells `dueDate`. */
-export const taskSchema = z
-	.object(
-		textFields(
-			'id',
-			'type_id',
-			'title',
-			'note',
-			'duedate',
-			'dueDate',
-			'duedate_iso',
-			'edate',
-			'edate_iso',
-			'type_title',
-			'donedate',
-			'donedate_iso',
-		),
-	)
-	.passthrough();
+export const taskSchema = textBlock(
+	'id',
+	'type_id',
+	'title',
+	'note',
+	'duedate',
+	'dueDate',
+	'duedate_iso',
+	'edate',
+	'edate_iso',
+	'type_title',
+	'donedate',
+	'donedate_iso',
+);
 
 /** `account[...]` (§1.5). AP and AAPI say `name`, HOP says `account_name`. */
 export const accountSchema = z
@@ -359,7 +360,7 @@ export const accountSchema = z
 	})
 	.passthrough();
 
-export const campaignMessageSchema = z.object(textFields('id', 'subject')).passthrough();
+export const campaignMessageSchema = textBlock('id', 'subject');
 
 /** `campaign[...]` (sent, open, click, forward, share, bounce, reply, unsubscribe). */
 export const campaignSchema = z
@@ -369,44 +370,38 @@ export const campaignSchema = z
 	})
 	.passthrough();
 
-export const linkSchema = z.object(textFields('id', 'url')).passthrough();
+export const linkSchema = textBlock('id', 'url');
 
 /** deal_note_add sends `note[id]`, `note[text]`; subscriber_note sends `note` as plain text. */
-export const noteSchema = z.object(textFields('id', 'text')).passthrough();
+export const noteSchema = textBlock('id', 'text');
 
 /** `sms[...]`: sms_sent, sms_reply (QC, from live traffic), sms_unsub. */
-export const smsSchema = z
-	.object(textFields('id', 'recipient', 'successful', 'comment', 'reply', 'result', 'phone'))
-	.passthrough();
+export const smsSchema = textBlock('id', 'recipient', 'successful', 'comment', 'reply', 'result', 'phone');
 
-export const pipelineSchema = z.object(textFields('id', 'title')).passthrough();
+export const pipelineSchema = textBlock('id', 'title');
 
-export const stageSchema = z.object(textFields('id', 'title', 'color')).passthrough();
+export const stageSchema = textBlock('id', 'title', 'color');
 
-export const tasktypeSchema = z.object(textFields('id', 'title')).passthrough();
+export const tasktypeSchema = textBlock('id', 'title');
 
 /** The `list[...]` object of list_add (AAPI, HOP, YA). */
-export const listSchema = z
-	.object(
-		textFields(
-			'id',
-			'userid',
-			'name',
-			'sender_addr1',
-			'sender_addr2',
-			'sender_city',
-			'sender_state',
-			'sender_zip',
-			'sender_country',
-			'sender_url',
-			'sender_reminder',
-			'fulladdress',
-		),
-	)
-	.passthrough();
+export const listSchema = textBlock(
+	'id',
+	'userid',
+	'name',
+	'sender_addr1',
+	'sender_addr2',
+	'sender_city',
+	'sender_state',
+	'sender_zip',
+	'sender_country',
+	'sender_url',
+	'sender_reminder',
+	'fulladdress',
+);
 
 /** One entry of `list[][id]` (MD: a public unsubscribe may carry it instead of a scalar `list`). */
-export const listReferenceSchema = z.object(textFields('id')).passthrough();
+export const listReferenceSchema = textBlock('id');
 
 /**
  * The envelope `list`: a scalar list id (`"0"` when the event has no list), a list of references, or the
@@ -414,20 +409,18 @@ export const listReferenceSchema = z.object(textFields('id')).passthrough();
  */
 export const listFieldSchema = textOr(asIs, z.union([listOf(listReferenceSchema), listSchema]));
 
-export const shareSchema = z.object(textFields('network', 'network_id', 'content')).passthrough();
+export const shareSchema = textBlock('network', 'network_id', 'content');
 
-export const forwardSchema = z.object(textFields('count')).passthrough();
+export const forwardSchema = textBlock('count');
 
-export const bounceSchema = z.object(textFields('type', 'code', 'description')).passthrough();
+export const bounceSchema = textBlock('type', 'code', 'description');
 
-export const unsubscribeSchema = z.object(textFields('reason')).passthrough();
+export const unsubscribeSchema = textBlock('reason');
 
-export const formSchema = z.object(textFields('id')).passthrough();
+export const formSchema = textBlock('id');
 
 /** account_contact_add/update (AAPI `accountContact[...]`; HOP's snake_case names are accepted too). */
-export const accountContactSchema = z
-	.object(textFields('id', 'account', 'contact', 'job_title'))
-	.passthrough();
+export const accountContactSchema = textBlock('id', 'account', 'contact', 'job_title');
 
 /**
  * `updated_fields[<n>]` = names of the changed attributes, positional (GP, AP); AAPI's "keyed by field id"

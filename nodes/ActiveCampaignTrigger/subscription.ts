@@ -19,7 +19,7 @@ import { OWN_CREDENTIAL } from './description';
 import { UndeliverableUrlError, assertDeliverable, withSecret } from './deliveryUrl';
 import { RemovalError, desiredWebhooks, type SubscriptionMemory } from './reconcile';
 import { newSecret, redact } from './secret';
-import { nodeState, type NodeState } from './settings';
+import { nodeState, type NodeState, type ReceiveSettings } from './settings';
 
 export type Slot = 'production' | 'test';
 
@@ -70,40 +70,36 @@ export interface SubscriptionSetup {
 	client: ActiveCampaignClient;
 	state: NodeState;
 	memory: SubscriptionMemory;
-	/** n8n's webhook URL for this node, without the secret. */
-	endpointUrl: string;
 	desired: ReturnType<typeof desiredWebhooks>;
 }
 
 /** Everything a lifecycle step needs; refuses undeliverable URLs before any API call. */
-export async function subscriptionSetup(context: IHookFunctions): Promise<SubscriptionSetup> {
+export async function subscriptionSetup(context: IHookFunctions, settings: ReceiveSettings): Promise<SubscriptionSetup> {
 	const endpointUrl = context.getNodeWebhookUrl('default') ?? '';
 	assertDeliverable(endpointUrl);
 	const state = nodeState(context.getWorkflowStaticData('node'));
 	state.secret ??= newSecret();
 
-	const events = context.getNodeParameter('events', []) as string[];
+	const { events, sources } = settings;
 	if (events.length === 0) {
 		throw new NodeOperationError(context.getNode(), 'No events are chosen', {
 			description: 'Pick at least one event in the "Events" parameter of the ActiveCampaign Trigger.',
 		});
 	}
-	const sources = context.getNodeParameter('sources', []) as string[];
 	if (sources.length === 0) {
 		throw new NodeOperationError(context.getNode(), 'No initiators are chosen', {
 			description: 'Pick at least one entry in "Initiated By", e.g. "By a Contact".',
 		});
 	}
-	const listIds = events.some(isListScoped) ? (context.getNodeParameter('listIds', []) as string[]) : [];
 	const workflow = context.getWorkflow();
 	const desired = desiredWebhooks({
 		name: `n8n: ${workflow.name ?? workflow.id} / ${context.getNode().name}`.slice(0, 250),
 		url: withSecret(endpointUrl, state.secret),
 		events,
 		sources,
-		listIds: listIds.map(String),
+		listIds: events.some(isListScoped) ? settings.listIds : [],
 	});
-	return { client: await clientFor(context), state, memory: memoryOf(state, slotOf(context)), endpointUrl, desired };
+	return { client: await clientFor(context), state, memory: memoryOf(state, slotOf(context)), desired };
 }
 
 /** Maps the lifecycle's errors to n8n errors with a hint, secrets removed. */

@@ -538,7 +538,7 @@ function toExecutionRecord(execution: ApiExecution, nodeName: string): Execution
 }
 
 /** Calls `check` until it returns true (then true) or `timeoutMs` passes (then false). */
-async function pollUntil(timeoutMs: number, check: () => Promise<boolean>): Promise<boolean> {
+export async function pollUntil(timeoutMs: number, check: () => Promise<boolean>): Promise<boolean> {
 	const deadline = Date.now() + timeoutMs;
 	while (Date.now() < deadline) {
 		if (await check()) return true;

@@ -19,9 +19,9 @@ import {
 	type DeliveryBody,
 } from '../fixtures/deliveryBodies';
 import { ActiveCampaignSimulator, type DeliveryResult, type SimulatedWebhook } from '../simulator/ActiveCampaignSimulator';
+import { TRIGGER_NAME } from '../support/triggerNode';
 import { REPO_ROOT, packPackage, startN8n, type ExecutionRecord, type N8nInstance, type N8nMajor } from './harness';
 import {
-	TRIGGER_NAME,
 	automationWorkflow,
 	canonicalJson,
 	isDuplicateAnswer,

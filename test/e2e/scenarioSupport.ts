@@ -2,10 +2,9 @@
  * Workflows, bodies and small helpers for scenario.e2e.test.ts.
  */
 import { readExpectedItem, type DeliveryBody } from '../fixtures/deliveryBodies';
-import type { WorkflowJson } from './harness';
+import { TRIGGER_NAME, TRIGGER_TYPE } from '../support/triggerNode';
+import { pollUntil, type WorkflowJson } from './harness';
 
-export const TRIGGER_TYPE = 'n8n-nodes-activecampaign-trigger.activeCampaignTrigger';
-export const TRIGGER_NAME = 'ActiveCampaign Trigger';
 const DOWNSTREAM_NAME = 'Downstream';
 
 /** What the summary line of each major counts. */
@@ -89,15 +88,13 @@ export function canonicalJson(value: unknown): string {
 	});
 }
 
-/** Polls `check` (every 200 ms) until it returns a value other than undefined; fails after `timeoutMs`. */
+/** Polls `check` until it returns a value other than undefined; fails after `timeoutMs`. */
 export async function waitFor<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-	const deadline = Date.now() + timeoutMs;
-	for (;;) {
-		const value = await check();
-		if (value !== undefined) return value;
-		if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-		await new Promise((resolve) => setTimeout(resolve, 200));
+	let value: T | undefined;
+	if (!(await pollUntil(timeoutMs, async () => (value = await check()) !== undefined))) {
+		throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
 	}
+	return value as T;
 }
 
 /** The node answers a dropped duplicate with 200 and `{ received, emitted: false, reason: "duplicate" }`. */

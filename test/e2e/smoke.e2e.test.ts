@@ -5,11 +5,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
+import { TRIGGER_TYPE } from '../support/triggerNode';
 import { REPO_ROOT, packPackage, startN8n, type N8nInstance, type N8nMajor, type WorkflowJson } from './harness';
 
 const PORTS: Record<N8nMajor, number> = { v1: 5811, v2: 5821 };
 const NODE_SOURCE = path.join(REPO_ROOT, 'nodes', 'ActiveCampaignTrigger', 'ActiveCampaignTrigger.node.ts');
-const OUR_NODE_TYPE = 'n8n-nodes-activecampaign-trigger.activeCampaignTrigger';
 const WEBHOOK_PATH = 'e2e-smoke';
 
 /** n8n's Webhook node (production URL `/webhook/<path>`) feeding a Set node that keeps two posted fields. */
@@ -92,6 +92,6 @@ describe.each<N8nMajor>(['v1', 'v2'])('n8n %s', (version) => {
 			console.warn(`Not checked yet: ${path.relative(REPO_ROOT, NODE_SOURCE)} does not exist, so nothing is packed.`);
 			return;
 		}
-		expect(await n8n.nodeTypes()).toContain(OUR_NODE_TYPE);
+		expect(await n8n.nodeTypes()).toContain(TRIGGER_TYPE);
 	});
 });

@@ -27,8 +27,8 @@ import {
 
 import { ActiveCampaignTriggerApi } from '../../credentials/ActiveCampaignTriggerApi.credentials';
 import { ActiveCampaignTrigger } from '../../nodes/ActiveCampaignTrigger/ActiveCampaignTrigger.node';
+import { TRIGGER_NAME, TRIGGER_TYPE } from './triggerNode';
 
-export const NODE_TYPE = 'n8n-nodes-activecampaign-trigger.activeCampaignTrigger';
 export const WEBHOOK_ID = '5b1c2f0e-8d7a-4c1e-9f3b-2a6d8e4c7b10';
 
 const trigger = new ActiveCampaignTrigger();
@@ -62,8 +62,8 @@ function workflowFor(setup: TriggerSetup): { workflow: Workflow; node: INode } {
 	const authentication = String(setup.parameters.authentication ?? 'activeCampaignTriggerApi');
 	const node: INode = {
 		id: 'node-1',
-		name: 'ActiveCampaign Trigger',
-		type: NODE_TYPE,
+		name: TRIGGER_NAME,
+		type: TRIGGER_TYPE,
 		typeVersion: 1,
 		position: [0, 0],
 		webhookId: WEBHOOK_ID,

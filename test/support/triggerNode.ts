@@ -1,0 +1,16 @@
+/**
+ * How n8n names this package's trigger, read from the node itself: its node type as a community package's
+ * node (`<package>.<node name>`), the name a new node gets on the canvas, and the key of its static data.
+ * Shared by the tests, the end-to-end suite, the demo and the bench.
+ */
+import { ActiveCampaignTrigger } from '../../nodes/ActiveCampaignTrigger/ActiveCampaignTrigger.node';
+
+/** package.json's `name` (test/package.test.ts checks the manifest). */
+const PACKAGE_NAME = 'n8n-nodes-activecampaign-trigger';
+
+const { description } = new ActiveCampaignTrigger();
+
+export const TRIGGER_TYPE = `${PACKAGE_NAME}.${description.name}`;
+export const TRIGGER_NAME = String(description.defaults.name);
+/** n8n keeps a node's static data under `node:<node name>`. */
+export const TRIGGER_STATE_KEY = `node:${TRIGGER_NAME}`;
