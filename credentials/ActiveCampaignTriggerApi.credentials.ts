@@ -2,6 +2,7 @@ import type {
 	IAuthenticateGeneric,
 	ICredentialTestRequest,
 	ICredentialType,
+	Icon,
 	INodeProperties,
 } from 'n8n-workflow';
 
@@ -13,6 +14,8 @@ export class ActiveCampaignTriggerApi implements ICredentialType {
 	name = 'activeCampaignTriggerApi';
 
 	displayName = 'ActiveCampaign Trigger API';
+
+	icon: Icon = { light: 'file:activeCampaign.svg', dark: 'file:activeCampaign.dark.svg' };
 
 	documentationUrl = 'https://developers.activecampaign.com/reference/authentication';
 

@@ -1,4 +1,5 @@
 import {
+	NodeConnectionTypes,
 	NodeOperationError,
 	type IHookFunctions,
 	type ILoadOptionsFunctions,
@@ -28,7 +29,7 @@ export class ActiveCampaignTrigger implements INodeType {
 		description: 'Starts the workflow when ActiveCampaign events occur, authenticated and deduplicated',
 		defaults: { name: 'ActiveCampaign Trigger' },
 		inputs: [],
-		outputs: ['main'],
+		outputs: [NodeConnectionTypes.Main],
 		credentials: [
 			{
 				name: OWN_CREDENTIAL,

@@ -3,7 +3,12 @@
  *
  * The transport is injected (n8n's `httpRequestWithAuthentication` in the node, plain HTTP in tests), and so
  * is the clock, so the retry policy is a pure, testable function of the answers it gets.
+ *
+ * Failures are ActiveCampaignApiError, a domain error with a hint; they become n8n's NodeApiError once, at
+ * the edge (subscription.ts `toNodeError`). Promises that may fail are `settle`d into values rather than
+ * caught and re-thrown, so no error leaves this module half-mapped.
  */
+import { parseUrl } from './deliveryUrl';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -96,6 +101,21 @@ const NETWORK_ERROR_CODES = new Set([
 	'ABORT_ERR',
 ]);
 
+export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+/** The outcome of a promise as a value: callers decide what a failure means without catching it. */
+export async function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
+	return await promise.then(
+		(value): Settled<T> => ({ ok: true, value }),
+		(error: unknown): Settled<T> => ({ ok: false, error }),
+	);
+}
+
+/** A failure that retrying may cure: a 408/429/5xx answer that outlasted the retries, or no answer at all. */
+export function isTransient(error: unknown): error is ActiveCampaignApiError {
+	return error instanceof ActiveCampaignApiError && error.transient;
+}
+
 /** n8n wraps transport errors (NodeApiError → AxiosError → system error): look down the `cause` chain. */
 export function isNetworkError(error: unknown): boolean {
 	for (let current = error, depth = 0; current && depth < 5; depth++) {
@@ -125,9 +145,7 @@ export function normaliseApiUrl(input: string): string {
 	}
 	if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) url = `https://${url}`;
 	url = url.replace(/\/+$/, '').replace(/\/api\/3$/i, '').replace(/\/+$/, '');
-	try {
-		new URL(url);
-	} catch {
+	if (parseUrl(url) === undefined) {
 		throw new ActiveCampaignApiError(
 			`The ActiveCampaign API URL "${input.trim()}" is not a URL`,
 			undefined,
@@ -147,11 +165,7 @@ export function apiUrlHint(apiUrl: string): string | undefined {
 }
 
 function hostOf(url: string): string {
-	try {
-		return new URL(url).hostname;
-	} catch {
-		return '';
-	}
+	return parseUrl(url)?.hostname ?? '';
 }
 
 export interface ApiClientOptions {
@@ -245,33 +259,25 @@ export class ActiveCampaignClient {
 
 	/** One attempt; transport failures become transient errors. */
 	private async requestOnce(request: Omit<ApiRequest, 'timeoutMs'>): Promise<ApiResponse> {
-		try {
-			return await this.options.send({ ...request, timeoutMs: this.policy.timeoutMs });
-		} catch (error) {
-			if (isNetworkError(error)) {
-				throw new ActiveCampaignApiError(
-					`No answer from ActiveCampaign to ${request.method} ${request.path} (${describeNetworkError(error)})`,
-					undefined,
-					true,
-					apiUrlHint(this.options.apiUrl) ?? 'Check that the API URL is reachable from n8n; activation can be retried.',
-				);
-			}
-			throw error;
-		}
+		const sent = await settle(this.options.send({ ...request, timeoutMs: this.policy.timeoutMs }));
+		if (sent.ok) return sent.value;
+		if (!isNetworkError(sent.error)) throw sent.error;
+		throw new ActiveCampaignApiError(
+			`No answer from ActiveCampaign to ${request.method} ${request.path} (${describeNetworkError(sent.error)})`,
+			undefined,
+			true,
+			apiUrlHint(this.options.apiUrl) ?? 'Check that the API URL is reachable from n8n; activation can be retried.',
+		);
 	}
 
 	/** Retries transient failures with capped exponential backoff and jitter, honouring `Retry-After`. */
 	private async request(request: Omit<ApiRequest, 'timeoutMs'>): Promise<ApiResponse> {
 		for (let attempt = 1; ; attempt++) {
-			let response: ApiResponse | undefined;
-			let failure: ActiveCampaignApiError | undefined;
-			try {
-				response = await this.requestOnce(request);
-				if (!TRANSIENT_STATUSES.has(response.status)) return response;
-			} catch (error) {
-				if (!(error instanceof ActiveCampaignApiError) || !error.transient) throw error;
-				failure = error;
-			}
+			const sent = await settle(this.requestOnce(request));
+			if (sent.ok && !TRANSIENT_STATUSES.has(sent.value.status)) return sent.value;
+			if (!sent.ok && !isTransient(sent.error)) throw sent.error;
+			const response = sent.ok ? sent.value : undefined;
+			const failure = sent.ok ? undefined : (sent.error as ActiveCampaignApiError);
 			const retryAfterMs = response ? retryAfter(response.headers) : undefined;
 			if (attempt >= this.policy.attempts || (retryAfterMs ?? 0) > this.policy.maxRetryAfterMs) {
 				throw failure ?? this.httpError(response!, `${request.method} ${request.path}`, true);

@@ -26,12 +26,8 @@ export class UndeliverableUrlError extends Error {
 
 /** Throws UndeliverableUrlError when ActiveCampaign could not deliver to `url`. */
 export function assertDeliverable(url: string): void {
-	let parsed: URL;
-	try {
-		parsed = new URL(url);
-	} catch {
-		throw new UndeliverableUrlError(url, 'it is not a valid URL');
-	}
+	const parsed = parseUrl(url);
+	if (parsed === undefined) throw new UndeliverableUrlError(url, 'it is not a valid URL');
 	if (parsed.protocol !== 'https:') {
 		throw new UndeliverableUrlError(url, 'ActiveCampaign only delivers to https URLs');
 	}
@@ -53,12 +49,13 @@ export function withSecret(url: string, secret: string): string {
 
 /** The URL without query or fragment: what identifies "our" webhooks whatever secret they carry. */
 export function endpointOf(url: string): string {
-	try {
-		const parsed = new URL(url);
-		return `${parsed.origin}${parsed.pathname}`.replace(/\/+$/, '');
-	} catch {
-		return url;
-	}
+	const parsed = parseUrl(url);
+	return parsed === undefined ? url : `${parsed.origin}${parsed.pathname}`.replace(/\/+$/, '');
+}
+
+/** The parsed URL, or undefined when the text is not one. */
+export function parseUrl(text: string): URL | undefined {
+	return URL.canParse(text) ? new URL(text) : undefined;
 }
 
 /** Replaces the secret of a URL for logs and errors. */

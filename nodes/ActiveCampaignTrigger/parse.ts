@@ -1,3 +1,7 @@
+// A declared runtime dependency (package.json): qs reads PHP-style bracket keys (`contact[fields][39]`) into
+// nested objects with the depth, parameter and prototype controls below; n8n's own webhook parsing gives only
+// flat keys, and no library n8n allows community nodes parses them.
+// eslint-disable-next-line @n8n/community-nodes/no-restricted-imports
 import * as qs from 'qs';
 
 /**

@@ -3,7 +3,6 @@
  * `decideDelivery` is pure but for the in-process dedup claims; `receiveDelivery` is the n8n edge.
  */
 import type { IDataObject, INodeExecutionData, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
-import { stringify } from 'qs';
 
 import { isListScoped, SOURCE_IDS } from './catalog';
 import { fingerprint, recordDelivery } from './dedup';
@@ -92,22 +91,33 @@ export function decideDelivery(
 	};
 }
 
-/** The body as sent. n8n keeps it as `rawBody`; without it, the flat form n8n parsed is encoded again. */
-function rawBodyOf(context: IWebhookFunctions): Buffer | string {
+/**
+ * The body as sent. n8n keeps it as `rawBody`; without it, what n8n parsed is encoded again: JSON as JSON,
+ * a form from its flat keys (`contact[email]`), a repeated key once per value in the order sent.
+ */
+function rawBodyOf(context: IWebhookFunctions, contentType: string | undefined): Buffer | string {
 	const request = context.getRequestObject() as { rawBody?: Buffer };
 	if (Buffer.isBuffer(request.rawBody)) return request.rawBody;
-	return stringify(context.getBodyData(), { encodeValuesOnly: true });
+	const body = context.getBodyData();
+	if (contentType !== undefined && /json/i.test(contentType)) return JSON.stringify(body);
+	const pairs: string[] = [];
+	for (const [key, value] of Object.entries(body)) {
+		for (const one of Array.isArray(value) ? value : [value]) {
+			pairs.push(`${encodeURIComponent(key)}=${encodeURIComponent(String(one ?? ''))}`);
+		}
+	}
+	return pairs.join('&');
 }
 
 export async function receiveDelivery(context: IWebhookFunctions): Promise<IWebhookResponseData> {
 	const settings = readSettings(context);
 	const state = nodeState(context.getWorkflowStaticData('node'));
 	const query = context.getQueryData() as Record<string, unknown>;
-	const request = context.getRequestObject();
+	const contentType = context.getRequestObject().headers['content-type'];
 	const { outcome, dedupState } = decideDelivery(
 		{
-			rawBody: rawBodyOf(context),
-			contentType: request.headers['content-type'],
+			rawBody: rawBodyOf(context, contentType),
+			contentType,
 			givenSecret: query[SECRET_PARAMETER],
 		},
 		settings.kind === 'subscriptions' ? (state.secret ?? '') : settings.secret,

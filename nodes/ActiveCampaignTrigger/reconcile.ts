@@ -6,7 +6,14 @@
  * secret it carries), so lost static data, webhooks edited in ActiveCampaign's UI and creations whose
  * answer was lost are all found and repaired instead of duplicated or orphaned.
  */
-import { ActiveCampaignApiError, type ActiveCampaignClient, type RemoteWebhook, type WebhookFields } from './apiClient';
+import {
+	ActiveCampaignApiError,
+	isTransient,
+	settle,
+	type ActiveCampaignClient,
+	type RemoteWebhook,
+	type WebhookFields,
+} from './apiClient';
 import { endpointOf } from './deliveryUrl';
 
 export interface ReconcilePlan {
@@ -147,14 +154,15 @@ export async function reconcile(
 			continue;
 		}
 		for (const fields of plan.create) {
-			try {
-				known.add((await client.createWebhook(fields)).id);
-			} catch (error) {
-				if (!(error instanceof ActiveCampaignApiError) || !error.transient) throw error;
-				// It may or may not exist now; the next round's listing tells.
-				lastFailure = error;
-				options.log?.(`Creating an ActiveCampaign webhook got no clear answer (${error.message}); checking again`);
+			const created = await settle(client.createWebhook(fields));
+			if (created.ok) {
+				known.add(created.value.id);
+				continue;
 			}
+			if (!isTransient(created.error)) throw created.error;
+			// It may or may not exist now; the next round's listing tells.
+			lastFailure = created.error;
+			options.log?.(`Creating an ActiveCampaign webhook got no clear answer (${lastFailure.message}); checking again`);
 		}
 	}
 	throw new ActiveCampaignApiError(
@@ -183,27 +191,24 @@ export async function removeOwned(
 ): Promise<RemoveResult> {
 	let targets = [...knownIds];
 	for (let round = 1; round <= maxRounds; round++) {
-		let listingFailure: ActiveCampaignApiError | undefined;
-		try {
+		const listing = await settle(client.listWebhooks());
+		// Without a listing the remembered ids are still worth deleting, but nothing is verified.
+		if (!listing.ok && !(listing.error instanceof ActiveCampaignApiError)) throw listing.error;
+		const listingFailure = listing.ok ? undefined : (listing.error as ActiveCampaignApiError);
+		if (listing.ok) {
 			const known = new Set(targets);
-			targets = (await client.listWebhooks()).filter((webhook) => isOwned(webhook, endpoint, known)).map(({ id }) => id);
-		} catch (error) {
-			// Without a listing the remembered ids are still worth deleting, but nothing is verified.
-			if (!(error instanceof ActiveCampaignApiError)) throw error;
-			listingFailure = error;
+			targets = listing.value.filter((webhook) => isOwned(webhook, endpoint, known)).map(({ id }) => id);
 		}
 		if (targets.length === 0 && !listingFailure) return { remaining: [], failures: [] };
 
 		const failures: ActiveCampaignApiError[] = listingFailure ? [listingFailure] : [];
 		const remaining: string[] = [];
 		for (const id of targets) {
-			try {
-				await client.deleteWebhook(id);
-			} catch (error) {
-				if (!(error instanceof ActiveCampaignApiError)) throw error;
-				remaining.push(id);
-				failures.push(error);
-			}
+			const deleted = await settle(client.deleteWebhook(id));
+			if (deleted.ok) continue;
+			if (!(deleted.error instanceof ActiveCampaignApiError)) throw deleted.error;
+			remaining.push(id);
+			failures.push(deleted.error);
 		}
 		if (failures.length > 0) return { remaining: listingFailure ? targets : remaining, failures };
 	}

@@ -118,5 +118,7 @@ export function toNodeError(node: INode, error: unknown, secrets: ReadonlyArray<
 	if (error instanceof UndeliverableUrlError) {
 		return new NodeOperationError(node, error.message, { description: error.hint });
 	}
-	return error instanceof Error ? error : new NodeOperationError(node, String(error));
+	// n8n's own errors (a missing credential, say) already speak to the user; anything else is unexpected.
+	if (error instanceof NodeApiError || error instanceof NodeOperationError) return error;
+	return new NodeOperationError(node, redact(error instanceof Error ? error.message : String(error), secrets));
 }
