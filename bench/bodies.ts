@@ -1,8 +1,8 @@
 /**
  * The three delivery bodies the bench measures, encoded as ActiveCampaign sends them (form-encoded, `+` for
- * spaces, brackets as `%5B%5D`; the shapes follow shared/activecampaign/samples.txt and test/fixtures). Each
- * body has one varying value, the contact id, so every iteration can send a body never seen before: the dedup
- * step then takes its "new event" path, which is the common one.
+ * spaces, brackets as `%5B%5D`; the shapes follow test/fixtures/deliveries.txt). Each body has one varying
+ * value, the contact id, so every iteration can send a body never seen before: the dedup step then takes its
+ * "new event" path, which is the common one.
  */
 import { encodeDeliveryBody } from '../test/simulator/delivery';
 

@@ -30,7 +30,7 @@ import { median } from './measure';
 /** This file runs as .build/bench/http.js. */
 const { REPO_ROOT } = harness;
 const BENCH_CACHE = path.join(REPO_ROOT, '.cache', 'bench');
-const N8N_PACKAGE = path.join(REPO_ROOT, '.cache', 'n8n-v1', 'node_modules', 'n8n', 'package.json');
+const N8N_PACKAGE = path.join(harness.n8nInstallFolder('v1'), 'node_modules', 'n8n', 'package.json');
 
 const BUILT_IN_NODE_TYPE = 'n8n-nodes-base.activeCampaignTrigger';
 const FORM = 'application/x-www-form-urlencoded';

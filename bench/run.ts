@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
+import { n8nInstallFolder } from '../test/e2e/harness';
 import { BODIES } from './bodies';
 import { measureDedupCost } from './dedupCost';
 import { measureHttpLatency, n8nVersion, type HttpLatency } from './http';
@@ -18,7 +19,7 @@ import { FULL, SMOKE } from './settings';
 
 /** This file runs as .build/bench/run.js. */
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
-const N8N_RUNTIME = path.join(REPO_ROOT, '.cache', 'n8n-v1', 'runtime.json');
+const N8N_RUNTIME = path.join(n8nInstallFolder('v1'), 'runtime.json');
 
 const started = Date.now();
 const log = (line: string) => console.log(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);

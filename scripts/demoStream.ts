@@ -3,23 +3,15 @@
  * and contacts, two retried deliveries, an event the node did not choose, a forged call), sent one at a time,
  * with what n8n made of each: an execution and the item it received, or why nothing ran.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 
 import { SECRET_PARAMETER } from '../nodes/ActiveCampaignTrigger/deliveryUrl';
-import { readDeliveryBodies } from '../test/fixtures/deliveryBodies';
+import { DELIVERY_BODIES, DELIVERY_BODIES_FILE } from '../test/fixtures/deliveryBodies';
 import { deliveryTarget } from '../test/simulator/delivery';
 import type { ExecutionRecord } from '../test/e2e/harness';
 import { DEMO_EVENTS, type Demo, type Say } from './demoSetup';
 import { TRIGGER_NAME } from '../test/support/triggerNode';
 import { REPO_ROOT } from '../test/e2e/harness';
-
-/**
- * The same files as SAMPLES_PATH and OWN_BODIES_PATH of test/fixtures/deliveryBodies.ts, found from the
- * repository: those are relative to the test sources and do not hold from .build/.
- */
-const SAMPLES_FILE = path.resolve(REPO_ROOT, '..', 'shared', 'activecampaign', 'samples.txt');
-const OWN_BODIES_FILE = path.join(REPO_ROOT, 'test', 'fixtures', 'bodies.txt');
 
 /** Where the n8n column starts. */
 const COLUMN = 76;
@@ -52,17 +44,14 @@ const DEAL_TITLE = 'Continental Hotels: annual plan';
 /** The run of events, built from the sample bodies with today's time (deliveries arrive as they happen). */
 export function demoSteps(now = new Date()): Step[] {
 	const samples = new Map<string, string>();
-	if (!fs.existsSync(SAMPLES_FILE)) {
-		throw new Error(`The ActiveCampaign samples are missing: ${SAMPLES_FILE} (shared/ is expected beside the repository).`);
-	}
-	for (const { event, body } of [...readDeliveryBodies(SAMPLES_FILE), ...readDeliveryBodies(OWN_BODIES_FILE)]) {
+	for (const { event, body } of DELIVERY_BODIES) {
 		if (!samples.has(event)) samples.set(event, body);
 	}
 	const at = (offsetSeconds: number) =>
 		`${new Date(now.getTime() + offsetSeconds * 1000).toISOString().slice(0, 19)}+00:00`;
 	const sample = (event: string, offsetSeconds: number, fields: Record<string, string> = {}): string => {
 		const body = samples.get(event);
-		if (!body) throw new Error(`No sample body for "${event}" in ${SAMPLES_FILE} or ${OWN_BODIES_FILE}`);
+		if (!body) throw new Error(`No sample body for "${event}" in ${path.relative(REPO_ROOT, DELIVERY_BODIES_FILE)}`);
 		return withFields(body, { date_time: at(offsetSeconds), ...fields });
 	};
 	const as = (contact: typeof JANE) => ({

@@ -3,9 +3,11 @@
 # the npm registry:
 #   scripts/install-n8n.sh v1   n8n 1.x, run by the machine's Node 20 (.cache/n8n-v1)
 #   scripts/install-n8n.sh v2   n8n 2.x and the Node 24 it needs  (.cache/n8n-v2)
-# The manifest and lockfile live in test/e2e/n8n/<v>/ (committed); the install goes to the ignored .cache/.
+# The manifest and lockfile live in test/e2e/n8n/<v>/ (committed); the install goes to the ignored .cache/, or
+# to N8N_INSTALL_CACHE when set (relative to the repository), so that several copies of the repository (CI's
+# fresh copy, for one) share one install. test/e2e/harness.ts (n8nInstallFolder) finds it the same way.
 # A second run reuses the install while the manifest and lockfile are unchanged (stamp file).
-# Why each step is needed: shared/n8n-offline.md. A fresh install takes about 3.5 (v1) and 8 (v2) minutes.
+# Why each step is needed: docs/running-n8n-offline.md. A fresh install takes about 3.5 (v1) and 8 (v2) minutes.
 set -euo pipefail
 
 version="${1:-}"
@@ -16,7 +18,9 @@ fi
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 manifest_dir="$repo_root/test/e2e/n8n/$version"
-cache_dir="$repo_root/.cache/n8n-$version"
+install_cache="${N8N_INSTALL_CACHE:-.cache}"
+[[ "$install_cache" == /* ]] || install_cache="$repo_root/$install_cache"
+cache_dir="$install_cache/n8n-$version"
 stamp_file="$cache_dir/.install-stamp"
 n8n_bin="$cache_dir/node_modules/n8n/bin/n8n"
 # Only the v2 install brings its own Node; its arch-specific package holds the binary and the headers.
@@ -35,6 +39,11 @@ report() {
 	progress "node binary: $(node_for_n8n) ($("$(node_for_n8n)" --version))"
 	progress "run n8n as:  $(node_for_n8n) $n8n_bin <command>"
 }
+
+# Runs on one machine may share N8N_INSTALL_CACHE: one install at a time, the others wait, then reuse it.
+mkdir -p "$install_cache"
+exec 9>"$install_cache/.install-n8n-$version.lock"
+flock 9
 
 lock_hash="$(cat "$manifest_dir/package.json" "$manifest_dir/package-lock.json" | sha256sum | cut -d' ' -f1)"
 

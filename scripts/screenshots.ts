@@ -5,8 +5,9 @@
  *   docs/images/trigger-panel.png  the trigger's panel: events, initiators, lists
  *   docs/images/execution.png      one execution, with the item the trigger emitted
  *
- * Chromium is driven by playwright-core, which this package does not depend on: the pinned n8n install
- * (.cache/n8n-v1) brings it. Chromium itself comes from Debian (`apt-get install -y chromium`).
+ * Chromium is driven by playwright-core, which this package does not depend on: the pinned n8n 1.x install
+ * (.cache/n8n-v1, or n8n-v1 in N8N_INSTALL_CACHE) brings it. Chromium itself comes from Debian
+ * (`apt-get install -y chromium`).
  *   SCREENSHOTS_PORT=5688   n8n's port (the next one is taken too), apart from the demo's 5678
  */
 import fs from 'node:fs';
@@ -15,10 +16,10 @@ import path from 'node:path';
 import { SUMMARY_NODE_ID, TRIGGER_NODE_ID, startDemo, type Demo, type Say } from './demoSetup';
 import { TRIGGER_NAME } from '../test/support/triggerNode';
 import { demoSteps, streamEvents } from './demoStream';
-import { OWNER, REPO_ROOT } from '../test/e2e/harness';
+import { OWNER, REPO_ROOT, n8nInstallFolder } from '../test/e2e/harness';
 
 const CHROMIUM = '/usr/bin/chromium';
-const PLAYWRIGHT_CORE = path.join(REPO_ROOT, '.cache', 'n8n-v1', 'node_modules', 'playwright-core');
+const PLAYWRIGHT_CORE = path.join(n8nInstallFolder('v1'), 'node_modules', 'playwright-core');
 const PORT = Number(process.env.SCREENSHOTS_PORT ?? 5688);
 const FOLDER = path.join(REPO_ROOT, '.cache', 'screenshots');
 const IMAGES = path.join(REPO_ROOT, 'docs', 'images');

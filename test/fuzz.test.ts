@@ -3,7 +3,7 @@ import * as fc from 'fast-check';
 import { toItem } from '../nodes/ActiveCampaignTrigger/normalise';
 import { readDateTime } from '../nodes/ActiveCampaignTrigger/schemas';
 import { DEFAULT_PARSE_LIMITS, parseDeliveryBody, type ParseLimits } from '../nodes/ActiveCampaignTrigger/parse';
-import { OWN_BODIES_PATH, SAMPLES_PATH, readDeliveryBodies } from './fixtures/deliveryBodies';
+import { DELIVERY_BODIES } from './fixtures/deliveryBodies';
 
 /**
  * Property: whatever arrives (random keys, brackets, percent-encodings, huge and deep input, pollution
@@ -139,9 +139,7 @@ const envelopeBody = fc
 			`type=${type}&date_time=${encode(dateTime)}&initiated_from=admin&initiated_by=admin&list=${list}&${rest}`,
 	);
 
-const realBodies = [...readDeliveryBodies(SAMPLES_PATH), ...readDeliveryBodies(OWN_BODIES_PATH)].map(({ body }) =>
-	body.split('&'),
-);
+const realBodies = DELIVERY_BODIES.map(({ body }) => body.split('&'));
 
 /** A real or written ActiveCampaign body with a few parameters inserted, replaced, re-valued or dropped. */
 const mutatedRealBody = fc

@@ -1,7 +1,7 @@
 import { EVENT_IDS } from '../nodes/ActiveCampaignTrigger/catalog';
 import { toItem, type DeliveryItem } from '../nodes/ActiveCampaignTrigger/normalise';
 import { parseDeliveryBody } from '../nodes/ActiveCampaignTrigger/parse';
-import { OWN_BODIES_PATH, SAMPLES_PATH, readDeliveryBodies, readExpectedItem } from './fixtures/deliveryBodies';
+import { DELIVERY_BODIES, readExpectedItem } from './fixtures/deliveryBodies';
 
 const FORM = 'application/x-www-form-urlencoded';
 
@@ -31,10 +31,7 @@ const ITEM_HEAD = {
 };
 
 describe('toItem: every sample and written body', () => {
-	const samples = readDeliveryBodies(SAMPLES_PATH);
-	const ownBodies = readDeliveryBodies(OWN_BODIES_PATH);
-
-	it.each([...samples, ...ownBodies].map(({ fixture, body }) => [fixture, body]))(
+	it.each(DELIVERY_BODIES.map(({ fixture, body }) => [fixture, body]))(
 		'%s yields the expected item',
 		(fixture, body) => {
 			expect(itemOf(body)).toEqual(readExpectedItem(fixture));
@@ -42,7 +39,7 @@ describe('toItem: every sample and written body', () => {
 	);
 
 	it('covers every catalog event once, plus the automation webhook', () => {
-		const events = [...samples, ...ownBodies].map(({ event }) => event);
+		const events = DELIVERY_BODIES.map(({ event }) => event);
 		expect([...events].sort()).toEqual([...EVENT_IDS, '(automation)'].sort());
 	});
 });

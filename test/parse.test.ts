@@ -1,5 +1,5 @@
 import { DEFAULT_PARSE_LIMITS, parseDeliveryBody, type ParseResult } from '../nodes/ActiveCampaignTrigger/parse';
-import { OWN_BODIES_PATH, SAMPLES_PATH, readDeliveryBodies } from './fixtures/deliveryBodies';
+import { DELIVERY_BODIES } from './fixtures/deliveryBodies';
 
 const FORM = 'application/x-www-form-urlencoded';
 
@@ -21,9 +21,7 @@ function countLeaves(value: unknown): number {
 }
 
 describe('parseDeliveryBody: real and written bodies', () => {
-	const bodies = [...readDeliveryBodies(SAMPLES_PATH), ...readDeliveryBodies(OWN_BODIES_PATH)];
-
-	it.each(bodies.map(({ fixture, body }) => [fixture, body]))(
+	it.each(DELIVERY_BODIES.map(({ fixture, body }) => [fixture, body]))(
 		'%s: every parameter of the raw body is in the parse, at its bracket path, decoded',
 		(_fixture, body) => {
 			const parsed = parsedBody(parseDeliveryBody(Buffer.from(body), FORM));

@@ -3,15 +3,14 @@
  * catalog event, filters, deduplication and the answers ActiveCampaign gets.
  */
 import { EVENT_IDS } from '../nodes/ActiveCampaignTrigger/catalog';
-import { OWN_BODIES_PATH, SAMPLES_PATH, readDeliveryBodies, readExpectedItem } from './fixtures/deliveryBodies';
+import { DELIVERY_BODIES, readExpectedItem } from './fixtures/deliveryBodies';
 import { activate, deliverToNode, type TriggerSetup } from './support/n8nContext';
 import { TRIGGER_STATE_KEY as STATE_KEY } from './support/triggerNode';
 import { ActiveCampaignSimulator } from './simulator/ActiveCampaignSimulator';
 
 const SECRET = 'a-known-secret-of-32-characters!';
-const ALL_BODIES = [...readDeliveryBodies(SAMPLES_PATH), ...readDeliveryBodies(OWN_BODIES_PATH)];
-const standardBodies = ALL_BODIES.filter((body) => body.event !== '(automation)');
-const bodyOf = (event: string) => ALL_BODIES.find((body) => body.event === event)!.body;
+const standardBodies = DELIVERY_BODIES.filter((body) => body.event !== '(automation)');
+const bodyOf = (event: string) => DELIVERY_BODIES.find((body) => body.event === event)!.body;
 
 let workflows = 0;
 
@@ -213,7 +212,7 @@ describe('pasted-URL kinds', () => {
 	const PASTED_SECRET = 'pasted-secret-0123456789';
 
 	it('emits automation webhook payloads with the pasted secret', async () => {
-		const automation = ALL_BODIES.find((body) => body.event === '(automation)')!;
+		const automation = DELIVERY_BODIES.find((body) => body.event === '(automation)')!;
 		const trigger = setup({ webhookKind: 'automation', secret: PASTED_SECRET });
 		const { result } = await deliver(trigger, automation.body, { secret: PASTED_SECRET });
 		expect(emitted(result)).toEqual([readExpectedItem('automation')]);

@@ -2,7 +2,7 @@
  * The one catalog of ActiveCampaign's standard webhook events. The node's options, the filters, the
  * schemas, the simulator and the README table all read it: adding an event is one line here.
  *
- * Source: shared/activecampaign/webhook-events.md. "List-scoped" follows ActiveCampaign's own `listid`
+ * Source: docs/activecampaign-events.md. "List-scoped" follows ActiveCampaign's own `listid`
  * text, which names the events on which a list filter "has no effect"; the others honour it.
  */
 

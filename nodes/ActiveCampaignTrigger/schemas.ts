@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The shape of an ActiveCampaign delivery, one schema per block, from shared/activecampaign/webhook-events.md
+ * The shape of an ActiveCampaign delivery, one schema per block, from docs/activecampaign-events.md
  * (§ numbers below point there). These schemas are the documentation of a payload: the TypeScript types are
  * inferred from them.
  *

@@ -10,22 +10,27 @@
  * - the internal REST API (`/rest`, session cookie, as the editor uses it) for the rest: the owner account and
  *   the API key at first start, credentials, the loaded node types, and v2's publication status.
  *
- * Install, environment and webhook facts for these offline machines: shared/n8n-offline.md.
+ * Install, environment and webhook facts for machines that reach only the npm registry:
+ * docs/running-n8n-offline.md.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
+import { REPO_ROOT } from '../support/repository';
+
+export { REPO_ROOT };
+
 export type N8nMajor = 'v1' | 'v2';
 
-/** The nearest folder above this file with a package.json: the repository, from test/e2e/ or compiled .build/. */
-export const REPO_ROOT = findRepoRoot(__dirname);
-
-function findRepoRoot(start: string): string {
-	for (let folder = start; ; folder = path.dirname(folder)) {
-		if (fs.existsSync(path.join(folder, 'package.json'))) return folder;
-		if (path.dirname(folder) === folder) throw new Error(`No package.json above ${start}`);
-	}
+/**
+ * Where `scripts/install-n8n.sh <version>` installs n8n: `n8n-<version>` in N8N_INSTALL_CACHE, by default the
+ * repository's ignored .cache/. CI points the variable outside its fresh copy of the repository, so the copy
+ * reuses an install of the same lockfile instead of spending minutes on a new one. A relative value is taken
+ * from the repository, as the install script takes it.
+ */
+export function n8nInstallFolder(version: N8nMajor): string {
+	return path.resolve(REPO_ROOT, process.env.N8N_INSTALL_CACHE || '.cache', `n8n-${version}`);
 }
 
 export interface StartOptions {
@@ -231,9 +236,12 @@ interface Runtime {
 }
 
 function readRuntime(version: N8nMajor): Runtime {
-	const runtimeFile = path.join(REPO_ROOT, '.cache', `n8n-${version}`, 'runtime.json');
+	const runtimeFile = path.join(n8nInstallFolder(version), 'runtime.json');
 	if (!fs.existsSync(runtimeFile)) {
-		throw new Error(`n8n ${version} is not installed: run \`scripts/install-n8n.sh ${version}\` first.`);
+		throw new Error(
+			`n8n ${version} is not installed: ${runtimeFile} is missing. Run \`bash scripts/install-n8n.sh ${version}\` ` +
+				'with the same N8N_INSTALL_CACHE as this process.',
+		);
 	}
 	return readJson<Runtime>(runtimeFile);
 }

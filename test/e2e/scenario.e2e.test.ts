@@ -11,13 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { EVENT_IDS } from '../../nodes/ActiveCampaignTrigger/catalog';
-import {
-	OWN_BODIES_PATH,
-	SAMPLES_PATH,
-	readDeliveryBodies,
-	readExpectedItem,
-	type DeliveryBody,
-} from '../fixtures/deliveryBodies';
+import { DELIVERY_BODIES, readExpectedItem, type DeliveryBody } from '../fixtures/deliveryBodies';
 import { ActiveCampaignSimulator, type DeliveryResult, type SimulatedWebhook } from '../simulator/ActiveCampaignSimulator';
 import { TRIGGER_NAME } from '../support/triggerNode';
 import { REPO_ROOT, packPackage, startN8n, type ExecutionRecord, type N8nInstance, type N8nMajor } from './harness';
@@ -43,10 +37,9 @@ const ALL_SOURCES = ['admin', 'api', 'public', 'system'];
 const SECRET_PATTERN = /^[A-Za-z0-9_-]{32}$/;
 const UNFINISHED = new Set(['new', 'running', 'waiting']);
 
-const ALL_BODIES = [...readDeliveryBodies(SAMPLES_PATH), ...readDeliveryBodies(OWN_BODIES_PATH)];
 /** The bodies of registered-webhook events; the automation action's body has no `type` and goes to a pasted URL. */
-const EVENT_BODIES = ALL_BODIES.filter((body) => body.event !== '(automation)');
-const AUTOMATION_BODY = ALL_BODIES.find((body) => body.event === '(automation)')!;
+const EVENT_BODIES = DELIVERY_BODIES.filter((body) => body.event !== '(automation)');
+const AUTOMATION_BODY = DELIVERY_BODIES.find((body) => body.event === '(automation)')!;
 
 function bodyOf(event: string): DeliveryBody {
 	const found = EVENT_BODIES.find((body) => body.event === event);
