@@ -136,10 +136,13 @@ function expectDuplicate(answer: Answer): void {
 	}
 }
 
-function ourWorkflow(name: string, webhookId: string, parameters: Record<string, unknown>): harness.WorkflowJson {
+/** Ours as the automation action's target: the secret comes from a Query Auth credential (`?secret=`). */
+function ourWorkflow(name: string, webhookId: string, queryAuthId: string, options: Record<string, unknown>): harness.WorkflowJson {
+	const parameters = { webhookKind: 'automation', authentication: 'none', options };
+	const credentials = { httpQueryAuth: { id: queryAuthId, name: 'Bench: pasted URL secret' } };
 	return {
 		name,
-		nodes: [{ id: randomUUID(), name: TRIGGER_NAME, type: TRIGGER_TYPE, typeVersion: 1, position: [0, 0], webhookId, parameters }],
+		nodes: [{ id: randomUUID(), name: TRIGGER_NAME, type: TRIGGER_TYPE, typeVersion: 1, position: [0, 0], webhookId, parameters, credentials }],
 		connections: {},
 	};
 }
@@ -151,13 +154,9 @@ function persistedTableAtDefaults() {
 	return checkAndRemember(undefined, '0123456789abcdef', Date.now(), { windowMs: DEFAULT_WINDOW_MS }).state;
 }
 
-function workflows(secret: string, credentialId: string, ids: Record<WorkflowTarget, string>): Record<WorkflowTarget, harness.WorkflowJson> {
-	const ours = ourWorkflow('Bench: this package', ids.ours, { webhookKind: 'automation', secret, options: {} });
-	const oursNoDedup = ourWorkflow('Bench: this package, dedup off', ids.oursNoDedup, {
-		webhookKind: 'automation',
-		secret,
-		options: { deduplicate: false },
-	});
+function workflows(queryAuthId: string, credentialId: string, ids: Record<WorkflowTarget, string>): Record<WorkflowTarget, harness.WorkflowJson> {
+	const ours = ourWorkflow('Bench: this package', ids.ours, queryAuthId, {});
+	const oursNoDedup = ourWorkflow('Bench: this package, dedup off', ids.oursNoDedup, queryAuthId, { deduplicate: false });
 	const builtInNode = (webhookId: string) => ({
 		id: randomUUID(),
 		name: TRIGGER_NAME,
@@ -199,13 +198,18 @@ export async function measureHttpLatency(bodies: readonly BodyTemplate[], option
 			data: { apiUrl: simulator.apiUrl, apiKey: API_TOKEN },
 		});
 		const secret = randomUUID().replace(/-/g, '');
+		const queryAuthId = await n8n.importCredentials({
+			name: 'Bench: pasted URL secret',
+			type: 'httpQueryAuth',
+			data: { name: 'secret', value: secret },
+		});
 		const ids: Record<WorkflowTarget, string> = {
 			ours: randomUUID(),
 			builtIn: randomUUID(),
 			oursNoDedup: randomUUID(),
 			builtInWithTable: randomUUID(),
 		};
-		const flows = workflows(secret, credentialId, ids);
+		const flows = workflows(queryAuthId, credentialId, ids);
 		const oursId = await n8n.importWorkflow(flows.ours);
 		for (const workflowId of [
 			oursId,

@@ -23,7 +23,6 @@ export const SETTINGS: ReceiveSettings = {
 	events: [...EVENT_IDS],
 	sources: [...SOURCE_IDS],
 	listIds: [],
-	secret: '',
 	deduplicate: true,
 	windowMs: DEFAULT_WINDOW_MS,
 	includeRaw: false,

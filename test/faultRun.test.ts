@@ -6,11 +6,13 @@
  */
 import type { WebhookFields } from '../nodes/ActiveCampaignTrigger/apiClient';
 import { EVENT_IDS, SOURCE_IDS, isListScoped } from '../nodes/ActiveCampaignTrigger/catalog';
-import { endpointOf, withSecret } from '../nodes/ActiveCampaignTrigger/deliveryUrl';
+import { withSecret } from '../nodes/ActiveCampaignTrigger/deliveryUrl';
 import {
 	desiredWebhooks,
 	ensureSubscriptions,
+	pathOf,
 	removeSubscriptions,
+	type Ownership,
 	type SubscriptionMemory,
 } from '../nodes/ActiveCampaignTrigger/reconcile';
 import { ActiveCampaignSimulator, type Fault, type SimulatedWebhook } from './simulator/ActiveCampaignSimulator';
@@ -18,7 +20,9 @@ import { fastClient } from './support/fetchTransport';
 
 const SCHEDULES = 1_000;
 const API_KEY = 'fault-run-key';
-const ENDPOINT = 'https://n8n.example.test/webhook/0d9c7a52-7f0e-4b51-a1a4-3c2e5f6a7b8c/webhook';
+const WEBHOOK_PATH = '0d9c7a52-7f0e-4b51-a1a4-3c2e5f6a7b8c/webhook';
+const ENDPOINT = `https://n8n.example.test/webhook/${WEBHOOK_PATH}`;
+const OWNERSHIP: Ownership = { path: `/webhook/${WEBHOOK_PATH}`, removeOtherSlots: WEBHOOK_PATH };
 
 /** Deterministic PRNG (mulberry32) so a failing schedule can be replayed by its number. */
 function prng(seed: number) {
@@ -82,12 +86,12 @@ describe('randomized fault run', () => {
 	it(`keeps exactly the right webhooks through ${SCHEDULES} fault schedules`, async () => {
 		const client = fastClient(simulator.apiUrl, API_KEY, { timeoutMs: 40, attempts: 4 });
 		const tally = { steps: 0, failedActivations: 0, failedSteps: 0, faults: 0 };
-		const owned = () => simulator.webhooks().filter((webhook) => endpointOf(webhook.url) === ENDPOINT);
+		const owned = () => simulator.webhooks().filter((webhook) => pathOf(webhook.url) === OWNERSHIP.path);
 
 		type Outcome = WebhookFields[] | 'deactivated' | 'failed';
 
 		async function deactivate(memory: SubscriptionMemory): Promise<Outcome> {
-			return await removeSubscriptions(client, ENDPOINT, memory).then(
+			return await removeSubscriptions(client, OWNERSHIP, memory).then(
 				() => 'deactivated' as const,
 				() => 'failed' as const,
 			);
@@ -96,8 +100,8 @@ describe('randomized fault run', () => {
 		/** n8n's activation: checkExists, then create; when that fails n8n runs delete to clean up. */
 		async function activate(desired: WebhookFields[], memory: SubscriptionMemory): Promise<Outcome> {
 			try {
-				if (!(await ensureSubscriptions(client, desired, memory, { allowCreate: false }))) {
-					await ensureSubscriptions(client, desired, memory, { allowCreate: true });
+				if (!(await ensureSubscriptions(client, desired, OWNERSHIP, memory, { allowCreate: false }))) {
+					await ensureSubscriptions(client, desired, OWNERSHIP, memory, { allowCreate: true });
 				}
 				return desired;
 			} catch {

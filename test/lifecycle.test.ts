@@ -1,34 +1,20 @@
 /**
  * The node's webhookMethods, run in n8n-core's real HookContext, over real HTTP against the simulator.
  */
-import { ActiveCampaignSimulator } from './simulator/ActiveCampaignSimulator';
 import { WEBHOOK_ID, activate, deactivate, runLifecycle, type TriggerSetup } from './support/n8nContext';
+import { simulatorPerFile } from './support/simulatorPerFile';
 import { TRIGGER_STATE_KEY } from './support/triggerNode';
 
 const API_KEY = 'lifecycle-key';
 const ENDPOINT = `https://n8n.example.test/webhook/${WEBHOOK_ID}/webhook`;
 const TEST_ENDPOINT = `https://n8n.example.test/webhook-test/${WEBHOOK_ID}/webhook`;
 
-let simulator: ActiveCampaignSimulator;
-
-beforeAll(async () => {
-	simulator = await ActiveCampaignSimulator.start({ apiToken: API_KEY });
-});
-
-afterAll(async () => {
-	await simulator.close();
-});
-
-beforeEach(() => {
-	for (const webhook of simulator.webhooks()) simulator.removeWebhook(webhook.id);
-	simulator.clearFaults();
-	simulator.resetRequests();
-});
+const simulator = simulatorPerFile(API_KEY);
 
 function setup(parameters: TriggerSetup['parameters'] = {}): TriggerSetup {
 	return {
 		parameters: { events: ['update', 'subscribe'], sources: ['public', 'admin'], ...parameters },
-		credentials: { apiUrl: `${simulator.apiUrl}/api/3/`, apiKey: API_KEY },
+		credentials: { apiUrl: `${simulator().apiUrl}/api/3/`, apiKey: API_KEY },
 		staticData: {},
 	};
 }
@@ -36,13 +22,13 @@ function setup(parameters: TriggerSetup['parameters'] = {}): TriggerSetup {
 const secretOf = (trigger: TriggerSetup) => (trigger.staticData[TRIGGER_STATE_KEY] as { secret: string }).secret;
 const idsOf = (trigger: TriggerSetup) =>
 	(trigger.staticData[TRIGGER_STATE_KEY] as { webhookIds: { production?: string[]; test?: string[] } }).webhookIds;
-const writes = () => simulator.requests.filter((request) => request.method !== 'GET');
+const writes = () => simulator().requests.filter((request) => request.method !== 'GET');
 
 describe('activation', () => {
 	it('registers one webhook with the secret URL, the chosen events and sources, for all lists', async () => {
 		const trigger = setup();
 		await activate(trigger);
-		const [webhook, ...others] = simulator.webhooks();
+		const [webhook, ...others] = simulator().webhooks();
 		expect(others).toEqual([]);
 		expect(webhook).toMatchObject({
 			name: 'n8n: Lifecycle test / ActiveCampaign Trigger',
@@ -58,7 +44,7 @@ describe('activation', () => {
 	it('answers checkExists true and writes nothing when all is in place', async () => {
 		const trigger = setup();
 		await activate(trigger);
-		simulator.resetRequests();
+		simulator().resetRequests();
 		expect(await runLifecycle(trigger, 'checkExists')).toBe(true);
 		expect(writes()).toEqual([]);
 	});
@@ -66,30 +52,30 @@ describe('activation', () => {
 	it('follows changed events with a PUT on the same webhook, never a second webhook', async () => {
 		const trigger = setup();
 		await activate(trigger);
-		const [before] = simulator.webhooks();
+		const [before] = simulator().webhooks();
 		trigger.parameters.events = ['deal_add'];
-		simulator.resetRequests();
+		simulator().resetRequests();
 		await activate(trigger);
-		expect(simulator.webhooks()).toEqual([{ ...before, events: ['deal_add'] }]);
+		expect(simulator().webhooks()).toEqual([{ ...before, events: ['deal_add'] }]);
 		expect(writes().map((request) => request.method)).toEqual(['PUT']);
 	});
 
 	it('repairs a webhook edited in ActiveCampaign', async () => {
 		const trigger = setup();
 		await activate(trigger);
-		const [before] = simulator.webhooks();
-		simulator.editWebhook(before.id, { sources: ['api'], events: ['sent'] });
+		const [before] = simulator().webhooks();
+		simulator().editWebhook(before.id, { sources: ['api'], events: ['sent'] });
 		expect(await runLifecycle(trigger, 'checkExists')).toBe(true);
-		expect(simulator.webhooks()).toEqual([before]);
+		expect(simulator().webhooks()).toEqual([before]);
 	});
 
 	it('adopts its webhook after static data is lost instead of creating a duplicate', async () => {
 		const trigger = setup();
 		await activate(trigger);
-		const [before] = simulator.webhooks();
+		const [before] = simulator().webhooks();
 		trigger.staticData = {};
 		await activate(trigger);
-		const after = simulator.webhooks();
+		const after = simulator().webhooks();
 		expect(after).toHaveLength(1);
 		expect(after[0].id).toBe(before.id);
 		expect(after[0].url).toBe(`${ENDPOINT}?secret=${secretOf(trigger)}`);
@@ -98,14 +84,14 @@ describe('activation', () => {
 	it('removes duplicates pointing at its endpoint', async () => {
 		const trigger = setup();
 		const duplicate = { name: 'old', url: `${ENDPOINT}?secret=stale`, events: ['open'], sources: ['public'], listid: '0' };
-		simulator.seedWebhook(duplicate);
-		simulator.seedWebhook(duplicate);
+		simulator().seedWebhook(duplicate);
+		simulator().seedWebhook(duplicate);
 		await activate(trigger);
-		expect(simulator.webhooks().map((webhook) => webhook.url)).toEqual([`${ENDPOINT}?secret=${secretOf(trigger)}`]);
+		expect(simulator().webhooks().map((webhook) => webhook.url)).toEqual([`${ENDPOINT}?secret=${secretOf(trigger)}`]);
 	});
 
 	it('leaves webhooks of other URLs alone', async () => {
-		const foreign = simulator.seedWebhook({
+		const foreign = simulator().seedWebhook({
 			name: 'Zapier',
 			url: 'https://hooks.example.com/abc',
 			events: ['subscribe'],
@@ -115,39 +101,39 @@ describe('activation', () => {
 		const trigger = setup();
 		await activate(trigger);
 		await deactivate(trigger);
-		expect(simulator.webhooks()).toEqual([foreign]);
+		expect(simulator().webhooks()).toEqual([foreign]);
 	});
 
 	it('registers one webhook per chosen list for list-scoped events, and follows list changes', async () => {
 		const trigger = setup({ events: ['subscribe'], listIds: ['2', '1'] });
 		await activate(trigger);
-		expect(simulator.webhooks().map((webhook) => webhook.listid).sort()).toEqual(['1', '2']);
+		expect(simulator().webhooks().map((webhook) => webhook.listid).sort()).toEqual(['1', '2']);
 		trigger.parameters.listIds = ['2'];
 		await activate(trigger);
-		expect(simulator.webhooks().map((webhook) => webhook.listid)).toEqual(['2']);
+		expect(simulator().webhooks().map((webhook) => webhook.listid)).toEqual(['2']);
 	});
 
 	it('ignores chosen lists when no chosen event is list-scoped', async () => {
 		const trigger = setup({ events: ['deal_add'], listIds: ['1', '2'] });
 		await activate(trigger);
-		expect(simulator.webhooks().map((webhook) => webhook.listid)).toEqual(['0']);
+		expect(simulator().webhooks().map((webhook) => webhook.listid)).toEqual(['0']);
 	});
 
 	it('ends with exactly one webhook when the creation answer is lost after it was applied', async () => {
 		const trigger = setup();
-		simulator.injectFault({ method: 'POST', path: '/api/3/webhooks', status: 500, applyFirst: true });
+		simulator().injectFault({ method: 'POST', path: '/api/3/webhooks', status: 500, applyFirst: true });
 		await activate(trigger);
-		expect(simulator.webhooks()).toHaveLength(1);
-		expect(idsOf(trigger)?.production).toEqual([simulator.webhooks()[0].id]);
+		expect(simulator().webhooks()).toHaveLength(1);
+		expect(idsOf(trigger)?.production).toEqual([simulator().webhooks()[0].id]);
 	});
 
 	it('honours a 429 with Retry-After while listing', async () => {
 		const trigger = setup();
-		simulator.injectFault({ method: 'GET', path: '/api/3/webhooks', status: 429, retryAfter: 1 });
+		simulator().injectFault({ method: 'GET', path: '/api/3/webhooks', status: 429, retryAfter: 1 });
 		const started = Date.now();
 		await activate(trigger);
 		expect(Date.now() - started).toBeGreaterThanOrEqual(900);
-		expect(simulator.webhooks()).toHaveLength(1);
+		expect(simulator().webhooks()).toHaveLength(1);
 	});
 });
 
@@ -160,7 +146,7 @@ describe('refusals', () => {
 			`ActiveCampaign cannot deliver to the webhook URL n8n produced (http://localhost:5678/webhook/${WEBHOOK_ID}/webhook): ActiveCampaign only delivers to https URLs`,
 		);
 		expect((failure as { description?: string }).description).toContain('WEBHOOK_URL');
-		expect(simulator.requests).toEqual([]);
+		expect(simulator().requests).toEqual([]);
 	});
 
 	it('explains a wrong API key without revealing the key or the secret', async () => {
@@ -184,16 +170,16 @@ describe('deactivation', () => {
 	it('deletes every webhook it registered', async () => {
 		const trigger = setup({ events: ['open'], listIds: ['1', '2', '3'] });
 		await activate(trigger);
-		expect(simulator.webhooks()).toHaveLength(3);
+		expect(simulator().webhooks()).toHaveLength(3);
 		await deactivate(trigger);
-		expect(simulator.webhooks()).toEqual([]);
+		expect(simulator().webhooks()).toEqual([]);
 		expect(idsOf(trigger)).toEqual({ production: [] });
 	});
 
 	it('takes a webhook already deleted in ActiveCampaign as gone', async () => {
 		const trigger = setup();
 		await activate(trigger);
-		simulator.removeWebhook(simulator.webhooks()[0].id);
+		simulator().removeWebhook(simulator().webhooks()[0].id);
 		await deactivate(trigger);
 		expect(idsOf(trigger)).toEqual({ production: [] });
 	});
@@ -201,14 +187,14 @@ describe('deactivation', () => {
 	it('keeps the ids it could not delete, reports clearly, and deletes them next time', async () => {
 		const trigger = setup();
 		await activate(trigger);
-		const [webhook] = simulator.webhooks();
-		simulator.injectFault({ method: 'DELETE', status: 400, count: 1 });
+		const [webhook] = simulator().webhooks();
+		simulator().injectFault({ method: 'DELETE', status: 400, count: 1 });
 		const failure = (await deactivate(trigger).catch((error: unknown) => error)) as Error & { description?: string };
 		expect(failure.message).toMatch(/^Could not remove 1 ActiveCampaign webhook\(s\): ActiveCampaign refused to delete webhook \d+: HTTP 400/);
 		expect(failure.description).toContain('removed on the next activation or deactivation');
 		expect(idsOf(trigger)).toEqual({ production: [webhook.id] });
 		await deactivate(trigger);
-		expect(simulator.webhooks()).toEqual([]);
+		expect(simulator().webhooks()).toEqual([]);
 	});
 });
 
@@ -216,11 +202,11 @@ describe('test mode ("Listen for test event")', () => {
 	it('registers a test webhook beside the production one and removes only its own', async () => {
 		const trigger = setup();
 		await activate(trigger);
-		const [production] = simulator.webhooks();
+		const [production] = simulator().webhooks();
 		await activate(trigger, 'manual');
-		expect(simulator.webhooks().map((webhook) => webhook.url.split('?')[0]).sort()).toEqual([TEST_ENDPOINT, ENDPOINT].sort());
+		expect(simulator().webhooks().map((webhook) => webhook.url.split('?')[0]).sort()).toEqual([TEST_ENDPOINT, ENDPOINT].sort());
 		await deactivate(trigger, 'manual');
-		expect(simulator.webhooks()).toEqual([production]);
+		expect(simulator().webhooks()).toEqual([production]);
 		expect(idsOf(trigger)).toEqual({ production: [production.id], test: [] });
 	});
 });

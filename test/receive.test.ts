@@ -213,14 +213,23 @@ describe('pasted-URL kinds', () => {
 
 	it('emits automation webhook payloads with the pasted secret', async () => {
 		const automation = DELIVERY_BODIES.find((body) => body.event === '(automation)')!;
-		const trigger = setup({ webhookKind: 'automation', secret: PASTED_SECRET });
+		const trigger = { ...setup({ webhookKind: 'automation' }), queryAuth: { name: 'secret', value: PASTED_SECRET } };
 		const { result } = await deliver(trigger, automation.body, { secret: PASTED_SECRET });
 		expect(emitted(result)).toEqual([readExpectedItem('automation')]);
 		expect((await deliver(trigger, automation.body, { secret: SECRET })).response.status).toBe(401);
 	});
 
+	it('reads the secret from the query parameter the Query Auth credential names', async () => {
+		const automation = DELIVERY_BODIES.find((body) => body.event === '(automation)')!;
+		const trigger = { ...setup({ webhookKind: 'automation' }), queryAuth: { name: 'token', value: PASTED_SECRET } };
+		expect(emitted((await deliver(trigger, automation.body, { token: PASTED_SECRET })).result)).toEqual([readExpectedItem('automation')]);
+		const misnamed = await deliver(trigger, automation.body, { secret: PASTED_SECRET });
+		expect(misnamed.response.status).toBe(401);
+		expect(misnamed.result).toEqual({ noWebhookResponse: true });
+	});
+
 	it('emits custom-object events by name and filters them', async () => {
-		const trigger = setup({ webhookKind: 'custom', secret: PASTED_SECRET, customEvents: 'order_created, order_updated' });
+		const trigger = { ...setup({ webhookKind: 'custom', customEvents: 'order_created, order_updated' }), queryAuth: { name: 'secret', value: PASTED_SECRET } };
 		const order = JSON.stringify({ event: 'order_created', order: { id: 'A-1', total: '19.90' } });
 		const { result } = await deliver(trigger, order, { secret: PASTED_SECRET }, 'application/json');
 		expect(emitted(result)).toEqual([
@@ -235,11 +244,19 @@ describe('pasted-URL kinds', () => {
 	it('registers nothing through the API on activation, and refuses a weak secret', async () => {
 		const simulator = await ActiveCampaignSimulator.start({ apiToken: 'k' });
 		try {
-			const trigger = { ...setup({ webhookKind: 'automation', secret: PASTED_SECRET }), credentials: { apiUrl: simulator.apiUrl, apiKey: 'k' } };
+			const trigger = {
+				...setup({ webhookKind: 'automation' }),
+				queryAuth: { name: 'secret', value: PASTED_SECRET },
+				credentials: { apiUrl: simulator.apiUrl, apiKey: 'k' },
+			};
 			await activate(trigger);
 			expect(simulator.requests).toEqual([]);
-			const weak = { ...trigger, parameters: { ...trigger.parameters, secret: 'short' } };
-			await expect(activate(weak)).rejects.toThrow('The "Secret" parameter is too short');
+			await expect(activate({ ...trigger, queryAuth: { name: 'secret', value: 'short' } })).rejects.toThrow(
+				'The Query Auth credential needs a parameter name and a value of at least 16 characters',
+			);
+			await expect(activate({ ...trigger, queryAuth: { name: ' ', value: PASTED_SECRET } })).rejects.toThrow(
+				'The Query Auth credential needs a parameter name',
+			);
 		} finally {
 			await simulator.close();
 		}

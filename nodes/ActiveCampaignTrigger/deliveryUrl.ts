@@ -47,12 +47,6 @@ export function withSecret(url: string, secret: string): string {
 	return parsed.toString();
 }
 
-/** The URL without query or fragment: what identifies "our" webhooks whatever secret they carry. */
-export function endpointOf(url: string): string {
-	const parsed = parseUrl(url);
-	return parsed === undefined ? url : `${parsed.origin}${parsed.pathname}`.replace(/\/+$/, '');
-}
-
 /** The parsed URL, or undefined when the text is not one. */
 export function parseUrl(text: string): URL | undefined {
 	return URL.canParse(text) ? new URL(text) : undefined;

@@ -1,11 +1,17 @@
 import type { INodeProperties } from 'n8n-workflow';
 
 import { EVENT_CATALOG, SOURCES } from './catalog';
-import { MIN_PASTED_SECRET_LENGTH } from './settings';
 
 export const OWN_CREDENTIAL = 'activeCampaignTriggerApi';
 /** n8n's built-in ActiveCampaign credential: same fields and header, so users need not enter their key twice. */
 export const BUILT_IN_CREDENTIAL = 'activeCampaignApi';
+/** A pasted kind needs no API access, unless it must remove webhooks it registered before its kind changed. */
+export const NO_API_CREDENTIAL = 'none';
+
+const API_CREDENTIAL_OPTIONS = [
+	{ name: 'ActiveCampaign Trigger API (This Package)', value: OWN_CREDENTIAL },
+	{ name: 'ActiveCampaign API (Built-In Credential of N8n)', value: BUILT_IN_CREDENTIAL },
+];
 
 const LIST_SCOPED_EVENTS = EVENT_CATALOG.filter((event) => event.listScoped).map((event) => event.id);
 
@@ -43,19 +49,23 @@ export const properties: INodeProperties[] = [
 		displayName: 'Credential Type',
 		name: 'authentication',
 		type: 'options',
-		options: [
-			{
-				name: 'ActiveCampaign Trigger API (This Package)',
-				value: OWN_CREDENTIAL,
-			},
-			{
-				name: 'ActiveCampaign API (Built-In Credential of N8n)',
-				value: BUILT_IN_CREDENTIAL,
-			},
-		],
+		options: API_CREDENTIAL_OPTIONS,
 		default: OWN_CREDENTIAL,
 		description: "Which kind of ActiveCampaign credential to use. n8n's built-in one works too.",
 		displayOptions: SUBSCRIPTIONS,
+	},
+	// The same parameter for the pasted kinds, with the same default. n8n saves only values that differ from
+	// the default, so the credential chosen while the node registered events stays chosen when Webhook Kind
+	// changes, and the node can remove those webhooks. "None" is for nodes that never registered any.
+	{
+		displayName: 'Credential Type',
+		name: 'authentication',
+		type: 'options',
+		options: [...API_CREDENTIAL_OPTIONS, { name: 'None', value: NO_API_CREDENTIAL }],
+		default: OWN_CREDENTIAL,
+		description:
+			'Needed here only to remove webhooks this node registered while its Webhook Kind was "Events". Choose None if it never did.',
+		displayOptions: PASTED,
 	},
 	{
 		displayName: 'Event Names or IDs',
@@ -91,20 +101,10 @@ export const properties: INodeProperties[] = [
 	},
 	{
 		displayName:
-			'Copy the Production URL above, add <code>?secret=</code> and the secret below, and paste it into ActiveCampaign. Deliveries without the secret are refused.',
+			'Paste <code>&lt;Production URL&gt;?&lt;name&gt;=&lt;value&gt;</code> into ActiveCampaign: the Production URL above, then the parameter name and value of the Query Auth credential (e.g. <code>?secret=…</code>, at least 16 characters, URL-encoded). Deliveries without it are refused.',
 		name: 'pasteNotice',
 		type: 'notice',
 		default: '',
-		displayOptions: PASTED,
-	},
-	{
-		displayName: 'Secret',
-		name: 'secret',
-		type: 'string',
-		typeOptions: { password: true },
-		default: '',
-		required: true,
-		description: `A random text of at least ${MIN_PASTED_SECRET_LENGTH} letters, digits, "-" or "_"; the URL pasted into ActiveCampaign ends with ?secret= and this text`,
 		displayOptions: PASTED,
 	},
 	{
@@ -137,7 +137,19 @@ export const properties: INodeProperties[] = [
 				type: 'number',
 				typeOptions: { minValue: 1 },
 				default: 60,
-				description: 'How long a delivered event is remembered to recognise its duplicates',
+				description:
+					'How long a delivered event is remembered to recognise its duplicates. Standard events carry their time to the second, so an hour is safe.',
+				displayOptions: { show: { '/webhookKind': ['subscriptions'] } },
+			},
+			{
+				displayName: 'Deduplication Window (Minutes)',
+				name: 'dedupWindowMinutes',
+				type: 'number',
+				typeOptions: { minValue: 1 },
+				default: 1,
+				description:
+					'How long a delivered event is remembered to recognise its duplicates. These bodies carry no time or event ID, so the same contact passing the action twice looks identical: a longer window would drop the second as a duplicate.',
+				displayOptions: { show: { '/webhookKind': ['automation', 'custom'] } },
 			},
 			{
 				displayName: 'Include Raw Payload',

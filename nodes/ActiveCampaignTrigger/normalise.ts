@@ -48,7 +48,7 @@ const ITEM_FIELDS = new Set(['event', 'occurredAt', 'initiatedFrom', 'initiatedB
  * Returns the event and the body key it was read from (consumed, so not repeated in the item).
  */
 function detectEvent(body: KnownBody & Record<string, unknown>): { event: string; from?: string } {
-	if (body.type !== undefined) return { event: body.type, from: 'type' };
+	if (typeof body.type === 'string' && body.type !== '') return { event: body.type, from: 'type' };
 	for (const key of EVENT_NAME_KEYS) {
 		const name = body[key];
 		if (typeof name === 'string' && name !== '') return { event: name, from: key };
@@ -108,29 +108,34 @@ function describeFailure(error: z.ZodError): string {
  * claiming an instant would be hours off, so `occurredAt` is null and `date_time` is kept in the item
  * as delivered. With an offset it is consumed into `occurredAt`, like the other envelope keys.
  */
-export function toItem(body: Record<string, unknown>, options: { includeRaw: boolean }): ToItemResult {
-	const parsed = deliveryBodySchema.safeParse(body, { errorMap });
-	if (!parsed.success) return { ok: false, reason: describeFailure(parsed.error) };
-	const data = parsed.data;
+export function toItem(body: Record<string, unknown>, options: { includeRaw: boolean; anyShape?: boolean }): ToItemResult {
+	let data: KnownBody & Record<string, unknown>;
+	if (options.anyShape) {
+		data = normaliseWhatFits(body);
+	} else {
+		const parsed = deliveryBodySchema.safeParse(body, { errorMap });
+		if (!parsed.success) return { ok: false, reason: describeFailure(parsed.error) };
+		data = parsed.data;
+	}
 
 	const { event, from } = detectEvent(data);
-	const dateTime = data.date_time === undefined || data.date_time === '' ? undefined : data.date_time;
+	const dateTime = typeof data.date_time === 'string' && data.date_time !== '' ? data.date_time : undefined;
 	const occurredAt = dateTime === undefined ? null : (readDateTime(dateTime)?.utc ?? null);
 	const listIsId = typeof data.list === 'string';
 
 	const item: Record<string, unknown> = {
 		event,
 		occurredAt,
-		initiatedFrom: data.initiated_from || null,
-		initiatedBy: data.initiated_by || null,
+		initiatedFrom: textOrNull(data.initiated_from),
+		initiatedBy: textOrNull(data.initiated_by),
 		listId: listIsId && data.list !== '0' && data.list !== '' ? data.list : null,
 	};
 	for (const key of Object.keys(data)) {
 		if (
 			key === from ||
-			key === 'initiated_from' ||
-			key === 'initiated_by' ||
-			(key === 'date_time' && (dateTime === undefined || occurredAt !== null)) ||
+			(key === 'initiated_from' && typeof data.initiated_from === 'string') ||
+			(key === 'initiated_by' && typeof data.initiated_by === 'string') ||
+			(key === 'date_time' && typeof data.date_time === 'string' && (dateTime === undefined || occurredAt !== null)) ||
 			(key === 'list' && listIsId) ||
 			ITEM_FIELDS.has(key)
 		) {
@@ -140,4 +145,24 @@ export function toItem(body: Record<string, unknown>, options: { includeRaw: boo
 	}
 	if (options.includeRaw) item.raw = body;
 	return { ok: true, item: item as DeliveryItem };
+}
+
+function textOrNull(value: unknown): string | null {
+	return typeof value === 'string' && value !== '' ? value : null;
+}
+
+/**
+ * Custom-object webhooks post whatever JSON or form their author designed: each key with a standard name is
+ * normalised when its value has the standard shape, and kept exactly as sent when it does not. Nothing is
+ * refused, since a parseable body is always a real event for this kind.
+ */
+function normaliseWhatFits(body: Record<string, unknown>): KnownBody & Record<string, unknown> {
+	const shape = deliveryBodySchema.shape as Record<string, z.ZodTypeAny>;
+	const data: Record<string, unknown> = {};
+	for (const key of Object.keys(body)) {
+		const schema = Object.hasOwn(shape, key) ? shape[key] : undefined;
+		const result = schema?.safeParse(body[key]);
+		data[key] = result?.success ? result.data : body[key];
+	}
+	return data as KnownBody & Record<string, unknown>;
 }

@@ -112,8 +112,9 @@ function parseForm(text: string, limits: ParseLimits): ParseResult {
 	if (parameters > limits.maxParameters) {
 		return refuse(413, `Body has ${parameters} parameters, over the limit of ${limits.maxParameters} (maxParameters)`);
 	}
+	const appended = EMPTY_BRACKETS.test(text) ? numberEmptyBrackets(text) : undefined;
 	try {
-		const body = qs.parse(text, {
+		const body = qs.parse(appended?.text ?? text, {
 			// Keeps keys such as `constructor` or `toString` (possible personalisation tags in automation
 			// webhooks) as own data properties; by default qs drops them silently. The keys that could
 			// reach Object.prototype are refused by formDecoder, and qs never assigns `__proto__`.
@@ -126,6 +127,7 @@ function parseForm(text: string, limits: ParseLimits): ParseResult {
 			parameterLimit: Infinity,
 			decoder: formDecoder,
 		});
+		for (const path of appended?.lists ?? []) toArray(body, path);
 		return { ok: true, body };
 	} catch (error) {
 		if (error instanceof RefusedKeyError) {
@@ -136,6 +138,59 @@ function parseForm(text: string, limits: ParseLimits): ParseResult {
 		}
 		return refuse(400, 'Malformed form body');
 	}
+}
+
+/** `[]` in a key, written or percent-encoded (either case). */
+const EMPTY_BRACKETS = /\[\]|%5B%5D/i;
+
+/**
+ * ActiveCampaign's bodies follow PHP's form encoding, where every `[]` in a key starts a new element:
+ * `list[][id]=3&list[][id]=5` is `[{ id: "3" }, { id: "5" }]`. qs reads that as `{ id: { 0: "3", 1: "5" } }`,
+ * so each `[]` is numbered first (`list[0][id]`, `list[1][id]`, counted per prefix the way PHP appends), and
+ * the containers it numbered become arrays after parsing. Keys without `[]` are passed on as written.
+ */
+function numberEmptyBrackets(text: string): { text: string; lists: string[][] } {
+	const counters = new Map<string, number>();
+	const lists = new Map<string, string[]>();
+	const parts = text.split('&').map((part) => {
+		const equals = part.indexOf('=');
+		const rawKey = equals === -1 ? part : part.slice(0, equals);
+		if (!EMPTY_BRACKETS.test(rawKey)) return part;
+		let numbered = '';
+		let rest = decodeComponent(rawKey);
+		for (let at = rest.indexOf('[]'); at > 0 || (at === 0 && numbered !== ''); at = rest.indexOf('[]')) {
+			const prefix = numbered + rest.slice(0, at);
+			const index = counters.get(prefix) ?? 0;
+			counters.set(prefix, index + 1);
+			if (!lists.has(prefix)) lists.set(prefix, segmentsOf(prefix));
+			numbered = `${prefix}[${index}]`;
+			rest = rest.slice(at + 2);
+		}
+		return encodeURIComponent(numbered + rest) + (equals === -1 ? '' : part.slice(equals));
+	});
+	return { text: parts.join('&'), lists: [...lists.values()] };
+}
+
+/** `list[0][b]` → `["list", "0", "b"]`, the way qs splits a key. */
+function segmentsOf(key: string): string[] {
+	const open = key.indexOf('[');
+	if (open === -1) return [key];
+	return [key.slice(0, open), ...Array.from(key.slice(open).matchAll(/\[([^[\]]*)\]/g), (match) => match[1])];
+}
+
+/** Turns the object at `path` into an array when its keys are exactly 0, 1, 2, … (as numbered above). */
+function toArray(body: Record<string, unknown>, path: readonly string[]): void {
+	let parent: Record<string, unknown> | undefined;
+	let node: unknown = body;
+	for (const segment of path) {
+		if (typeof node !== 'object' || node === null) return;
+		parent = node as Record<string, unknown>;
+		node = parent[segment];
+	}
+	if (parent === undefined || typeof node !== 'object' || node === null || Array.isArray(node)) return;
+	const keys = Object.keys(node);
+	if (!keys.every((key, index) => key === String(index))) return;
+	parent[path[path.length - 1]] = keys.map((key) => (node as Record<string, unknown>)[key]);
 }
 
 type JsonCheck = { parameters: number; refusal?: Refusal };

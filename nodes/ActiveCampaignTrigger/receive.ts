@@ -10,7 +10,7 @@ import { SECRET_PARAMETER } from './deliveryUrl';
 import { toItem, type DeliveryItem } from './normalise';
 import { parseDeliveryBody } from './parse';
 import { secretsMatch } from './secret';
-import { nodeState, readSettings, type ReceiveSettings } from './settings';
+import { nodeState, readQueryAuth, readSettings, type ReceiveSettings } from './settings';
 
 export type Outcome =
 	| { action: 'reject'; status: number; reason: string }
@@ -47,8 +47,11 @@ export function filterReason(item: DeliveryItem, settings: ReceiveSettings): str
 	if (!allSources && item.initiatedFrom !== null && !settings.sources.includes(item.initiatedFrom)) {
 		return `initiated from "${item.initiatedFrom}", which is not among the chosen initiators`;
 	}
-	if (settings.listIds.length > 0 && isListScoped(item.event) && !settings.listIds.includes(item.listId ?? '0')) {
-		return `list ${item.listId ?? '(none)'} is not among the chosen lists`;
+	// ActiveCampaign already sent this only for the chosen lists (one webhook per list). Many list-scoped
+	// deliveries name no list of their own (`update` carries list=0, a public unsubscribe `list[][id]`), so
+	// only a body that names a list outside the chosen ones is dropped.
+	if (settings.listIds.length > 0 && isListScoped(item.event) && item.listId !== null && !settings.listIds.includes(item.listId)) {
+		return `list ${item.listId} is not among the chosen lists`;
 	}
 	return undefined;
 }
@@ -72,7 +75,7 @@ export function decideDelivery(
 	const parsed = parseDeliveryBody(delivery.rawBody, delivery.contentType);
 	if (!parsed.ok) return { outcome: { action: 'reject', status: parsed.status, reason: parsed.reason } };
 
-	const normalised = toItem(parsed.body, { includeRaw: settings.includeRaw });
+	const normalised = toItem(parsed.body, { includeRaw: settings.includeRaw, anyShape: settings.kind === 'custom' });
 	if (!normalised.ok) {
 		return { outcome: { action: 'reject', status: 400, reason: `Invalid ActiveCampaign payload: ${normalised.reason}` } };
 	}
@@ -113,14 +116,18 @@ export async function receiveDelivery(context: IWebhookFunctions): Promise<IWebh
 	const settings = readSettings(context);
 	const state = nodeState(context.getWorkflowStaticData('node'));
 	const query = context.getQueryData() as Record<string, unknown>;
+	const secret =
+		settings.kind === 'subscriptions'
+			? { name: SECRET_PARAMETER, value: state.secret ?? '' }
+			: await readQueryAuth(context);
 	const contentType = context.getRequestObject().headers['content-type'];
 	const { outcome, dedupState } = decideDelivery(
 		{
 			rawBody: rawBodyOf(context, contentType),
 			contentType,
-			givenSecret: query[SECRET_PARAMETER],
+			givenSecret: query[secret.name],
 		},
-		settings.kind === 'subscriptions' ? (state.secret ?? '') : settings.secret,
+		secret.value,
 		settings,
 		{
 			// Test mode ("listen for test event") gets its own claims: it may run while the workflow is active.

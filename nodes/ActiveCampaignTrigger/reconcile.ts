@@ -1,10 +1,13 @@
 /**
  * Keeps ActiveCampaign's webhooks for one trigger node exactly as the node wants them.
  *
- * Every decision starts from a fresh listing of the account's webhooks, never from a guess: a webhook is
- * "ours" when its id is remembered in static data or its URL points at this node's endpoint (whatever
- * secret it carries), so lost static data, webhooks edited in ActiveCampaign's UI and creations whose
- * answer was lost are all found and repaired instead of duplicated or orphaned.
+ * Every decision starts from a fresh listing of the account's webhooks, never from a guess. A webhook is
+ * this node's only when its URL's path is this node's own webhook path (n8n gives every trigger node a path
+ * of its own, `/webhook/<webhookId>/webhook`); origin and query are not compared, so a changed `WEBHOOK_URL`
+ * or secret is still recognised. Remembered ids are never proof of ownership: static data is copied by
+ * n8n's Duplicate, by imports and by restored databases, and a copy must not take over or delete the
+ * original's webhook. Lost static data, webhooks edited in ActiveCampaign's UI and creations whose answer
+ * was lost are all found by path and repaired instead of duplicated or orphaned.
  */
 import {
 	ActiveCampaignApiError,
@@ -14,7 +17,8 @@ import {
 	type RemoteWebhook,
 	type WebhookFields,
 } from './apiClient';
-import { endpointOf } from './deliveryUrl';
+import { isListScoped } from './catalog';
+import { parseUrl } from './deliveryUrl';
 
 export interface ReconcilePlan {
 	keep: RemoteWebhook[];
@@ -33,45 +37,97 @@ export interface SubscriptionRequest {
 	listIds: string[];
 }
 
-/** One ActiveCampaign webhook per chosen list (its API takes one `listid` per webhook), or one for all lists. */
+/** Which of the account's webhooks belong to this node. */
+export interface Ownership {
+	/** The URL path of this node's webhooks in this slot (production or test). */
+	path: string;
+	/**
+	 * This node's path as n8n names it (`<webhookId>/webhook`). When given, the node's webhooks under other
+	 * paths that end in it are removed: a test webhook left by a restart during "Listen for test event", or
+	 * one registered under an earlier `WEBHOOK_URL` path. Production activations give it; test runs do not,
+	 * so that listening for a test event never touches the production webhook.
+	 */
+	removeOtherSlots?: string;
+	/** Only these ids count, the ones the node remembers registering (pasted kinds clearing up after Events). */
+	onlyIds?: readonly string[];
+}
+
+/** The path of a URL, without a trailing slash; the whole text when it is not a URL. */
+export function pathOf(url: string): string {
+	return (parseUrl(url)?.pathname ?? url).replace(/\/+$/, '');
+}
+
+export function isOwned(webhook: RemoteWebhook, ownership: Ownership): boolean {
+	return pathOf(webhook.url) === ownership.path && isRemembered(webhook, ownership);
+}
+
+function isRemembered(webhook: RemoteWebhook, ownership: Ownership): boolean {
+	return ownership.onlyIds === undefined || ownership.onlyIds.includes(webhook.id);
+}
+
+function isOtherSlot(webhook: RemoteWebhook, ownership: Ownership): boolean {
+	const nodePath = ownership.removeOtherSlots;
+	if (nodePath === undefined || !isRemembered(webhook, ownership)) return false;
+	const path = pathOf(webhook.url);
+	return path !== ownership.path && path.endsWith(`/${nodePath}`);
+}
+
+/**
+ * The webhooks the node wants. ActiveCampaign takes one `listid` per webhook and applies it only to
+ * list-scoped events (docs/activecampaign-events.md): the list-scoped events go in one webhook per chosen
+ * list, every other event in a single webhook for all lists (`listid` 0), so each event is sent once.
+ */
 export function desiredWebhooks(request: SubscriptionRequest): WebhookFields[] {
 	const events = [...new Set(request.events)].sort();
 	const sources = [...new Set(request.sources)].sort();
-	const listIds = request.listIds.length > 0 ? [...new Set(request.listIds)].sort() : ['0'];
-	return listIds.map((listid) => ({ name: request.name, url: request.url, events, sources, listid }));
+	const listIds = [...new Set(request.listIds)].filter((id) => id !== '0').sort();
+	const webhook = (listid: string, chosen: string[]): WebhookFields => ({ name: request.name, url: request.url, events: chosen, sources, listid });
+	if (listIds.length === 0) return [webhook('0', events)];
+	const scoped = events.filter(isListScoped);
+	const unscoped = events.filter((event) => !isListScoped(event));
+	return [
+		...(unscoped.length > 0 ? [webhook('0', unscoped)] : []),
+		...(scoped.length > 0 ? listIds.map((listid) => webhook(listid, scoped)) : []),
+	];
 }
 
-function sameSet(a: readonly string[], b: readonly string[]): boolean {
-	if (a.length !== b.length) return false;
-	const set = new Set(a);
-	return b.every((value) => set.has(value));
+/**
+ * How ActiveCampaign may store what was sent: a name trimmed, event and source ids in another order or
+ * case, a URL re-encoded, a list id as a number. Compared in this form such a webhook has not drifted, and
+ * is not PUT again on every activation.
+ */
+function normalisedFields(fields: WebhookFields): Record<keyof WebhookFields, string> {
+	const ids = (values: readonly string[]) => [...new Set(values.map((value) => value.trim().toLowerCase()))].sort().join(', ');
+	return {
+		name: fields.name.trim(),
+		url: parseUrl(fields.url.trim())?.href ?? fields.url.trim(),
+		events: ids(fields.events),
+		sources: ids(fields.sources),
+		listid: String(Number(fields.listid) || 0),
+	};
+}
+
+/** The fields in which a remote webhook differs from the wanted one, both normalised. */
+export function differingFields(remote: WebhookFields, wanted: WebhookFields): Array<keyof WebhookFields> {
+	const stored = normalisedFields(remote);
+	const sent = normalisedFields(wanted);
+	return (Object.keys(sent) as Array<keyof WebhookFields>).filter((field) => stored[field] !== sent[field]);
 }
 
 export function matches(remote: WebhookFields, wanted: WebhookFields): boolean {
-	return (
-		remote.url === wanted.url &&
-		remote.name === wanted.name &&
-		remote.listid === wanted.listid &&
-		sameSet(remote.events, wanted.events) &&
-		sameSet(remote.sources, wanted.sources)
-	);
-}
-
-export function isOwned(webhook: RemoteWebhook, endpoint: string, knownIds: ReadonlySet<string>): boolean {
-	return knownIds.has(webhook.id) || endpointOf(webhook.url) === endpoint;
+	return differingFields(remote, wanted).length === 0;
 }
 
 /**
  * Pure: what to keep, update, create and remove so that the owned webhooks become exactly `desired`.
- * Exact matches are kept; the remaining owned webhooks are reused (same list first) before anything is created.
+ * Exact matches are kept; the remaining owned webhooks are reused (same list first) before anything is
+ * created; this node's webhooks under another slot's path are removed. A listing that shows a webhook
+ * twice (a page boundary that moved while paging) still gives one decision per id, and an id that is kept
+ * or updated is never removed.
  */
-export function planReconcile(
-	desired: readonly WebhookFields[],
-	remote: readonly RemoteWebhook[],
-	endpoint: string,
-	knownIds: ReadonlySet<string>,
-): ReconcilePlan {
-	const unused = remote.filter((webhook) => isOwned(webhook, endpoint, knownIds));
+export function planReconcile(desired: readonly WebhookFields[], remote: readonly RemoteWebhook[], ownership: Ownership): ReconcilePlan {
+	const listed = uniqueById(remote);
+	const unused = listed.filter((webhook) => isOwned(webhook, ownership));
 	const take = (predicate: (webhook: RemoteWebhook) => boolean) => {
 		const index = unused.findIndex(predicate);
 		return index === -1 ? undefined : unused.splice(index, 1)[0];
@@ -94,8 +150,16 @@ export function planReconcile(
 		if (reusable) plan.update.push({ id: reusable.id, fields: wanted });
 		else plan.create.push(wanted);
 	}
-	plan.remove = unused;
+	const inUse = new Set([...plan.keep, ...plan.update].map(({ id }) => id));
+	const otherSlots = listed.filter((webhook) => isOtherSlot(webhook, ownership));
+	plan.remove = [...unused, ...otherSlots].filter(({ id }) => !inUse.has(id));
 	return plan;
+}
+
+function uniqueById(webhooks: readonly RemoteWebhook[]): RemoteWebhook[] {
+	const byId = new Map<string, RemoteWebhook>();
+	for (const webhook of webhooks) if (!byId.has(webhook.id)) byId.set(webhook.id, webhook);
+	return [...byId.values()];
 }
 
 export function isEmptyPlan(plan: ReconcilePlan): boolean {
@@ -123,53 +187,72 @@ export interface ReconcileResult {
 export async function reconcile(
 	client: ActiveCampaignClient,
 	desired: readonly WebhookFields[],
-	knownIds: readonly string[],
+	ownership: Ownership,
 	options: ReconcileOptions,
 ): Promise<ReconcileResult> {
-	const endpoint = endpointOf(desired[0].url);
-	const known = new Set(knownIds);
 	const maxRounds = options.maxRounds ?? 5;
 	let lastFailure: ActiveCampaignApiError | undefined;
+	/** What each webhook was last PUT with, to tell a webhook ActiveCampaign stores differently from a slow one. */
+	const sentLastRound = new Map<string, WebhookFields>();
+	let stubborn: { id: string; fields: Array<keyof WebhookFields>; stored: WebhookFields; sent: WebhookFields } | undefined;
 
 	for (let round = 1; round <= maxRounds; round++) {
 		const remote = await client.listWebhooks();
-		const plan = planReconcile(desired, remote, endpoint, known);
-		const owned = [...plan.keep, ...plan.update, ...plan.remove].map((webhook) => webhook.id);
-		known.clear();
-		owned.forEach((id) => known.add(id));
-		if (isEmptyPlan(plan)) return { ids: owned, complete: true };
+		const plan = planReconcile(desired, remote, ownership);
+		const owned = new Set([...plan.keep, ...plan.update, ...plan.remove.filter((webhook) => isOwned(webhook, ownership))].map(({ id }) => id));
+		if (isEmptyPlan(plan)) return { ids: [...owned], complete: true };
 
 		options.log?.(
 			`Reconciling ActiveCampaign webhooks: keep ${plan.keep.length}, update ${plan.update.length}, create ${plan.create.length}, remove ${plan.remove.length}`,
 		);
+		for (const { id, fields } of plan.update) {
+			const stored = remote.find((webhook) => webhook.id === id);
+			const sent = sentLastRound.get(id);
+			if (stored && sent && matches(sent, fields)) stubborn = { id, fields: differingFields(stored, fields), stored, sent };
+		}
+		sentLastRound.clear();
 		for (const webhook of plan.remove) {
 			await client.deleteWebhook(webhook.id);
-			known.delete(webhook.id);
+			owned.delete(webhook.id);
 		}
 		for (const { id, fields } of plan.update) {
-			if ((await client.updateWebhook(id, fields)) === 'gone') known.delete(id);
+			if ((await client.updateWebhook(id, fields)) === 'gone') owned.delete(id);
+			else sentLastRound.set(id, fields);
 		}
 		if (!options.allowCreate) {
-			if (plan.create.length > 0) return { ids: [...known], complete: false };
+			if (plan.create.length > 0) return { ids: [...owned], complete: false };
 			continue;
 		}
 		for (const fields of plan.create) {
 			const created = await settle(client.createWebhook(fields));
-			if (created.ok) {
-				known.add(created.value.id);
-				continue;
-			}
+			if (created.ok) continue;
 			if (!isTransient(created.error)) throw created.error;
 			// It may or may not exist now; the next round's listing tells.
 			lastFailure = created.error;
 			options.log?.(`Creating an ActiveCampaign webhook got no clear answer (${lastFailure.message}); checking again`);
 		}
 	}
+	if (stubborn) throw storedDifferently(stubborn);
 	throw new ActiveCampaignApiError(
 		`ActiveCampaign's webhooks did not settle after ${maxRounds} attempts${lastFailure ? `: ${lastFailure.message}` : ''}`,
 		lastFailure?.status,
 		true,
 		'ActiveCampaign is failing or slow right now. Activate the workflow again later; nothing will be duplicated.',
+	);
+}
+
+/** ActiveCampaign accepted a PUT but keeps listing other values: name the fields instead of blaming a slow API. */
+function storedDifferently(stubborn: { id: string; fields: Array<keyof WebhookFields>; stored: WebhookFields; sent: WebhookFields }): ActiveCampaignApiError {
+	const show = (fields: WebhookFields, field: keyof WebhookFields) => {
+		const value = fields[field];
+		return field === 'url' ? '(the delivery URL)' : JSON.stringify(value);
+	};
+	const details = stubborn.fields.map((field) => `${field}: sent ${show(stubborn.sent, field)}, stored ${show(stubborn.stored, field)}`).join('; ');
+	return new ActiveCampaignApiError(
+		`ActiveCampaign stores webhook ${stubborn.id} differently from what the node sends (${details})`,
+		undefined,
+		false,
+		'ActiveCampaign changes this value when it saves it. For events: check that your account offers every chosen event (Settings → Developer → Webhooks); remove the ones it does not, then activate again.',
 	);
 }
 
@@ -180,28 +263,28 @@ export interface RemoveResult {
 }
 
 /**
- * Deletes every webhook this node owns (remembered ids and any other pointing at its endpoint), then lists
- * again to verify, since a 404 on DELETE is taken as "already gone" and a listing is the only proof.
+ * Deletes every webhook this node owns (and, for a production removal, its webhooks under other slots' paths),
+ * then lists again to verify, since a 404 on DELETE is taken as "already gone" and a listing is the only proof.
+ * Without a listing nothing is deleted: a remembered id alone could be another workflow's webhook.
  */
 export async function removeOwned(
 	client: ActiveCampaignClient,
-	endpoint: string,
+	ownership: Ownership,
 	knownIds: readonly string[],
 	maxRounds = 5,
 ): Promise<RemoveResult> {
-	let targets = [...knownIds];
 	for (let round = 1; round <= maxRounds; round++) {
 		const listing = await settle(client.listWebhooks());
-		// Without a listing the remembered ids are still worth deleting, but nothing is verified.
-		if (!listing.ok && !(listing.error instanceof ActiveCampaignApiError)) throw listing.error;
-		const listingFailure = listing.ok ? undefined : (listing.error as ActiveCampaignApiError);
-		if (listing.ok) {
-			const known = new Set(targets);
-			targets = listing.value.filter((webhook) => isOwned(webhook, endpoint, known)).map(({ id }) => id);
+		if (!listing.ok) {
+			if (!(listing.error instanceof ActiveCampaignApiError)) throw listing.error;
+			return { remaining: [...knownIds], failures: [listing.error] };
 		}
-		if (targets.length === 0 && !listingFailure) return { remaining: [], failures: [] };
+		const targets = uniqueById(listing.value)
+			.filter((webhook) => isOwned(webhook, ownership) || isOtherSlot(webhook, ownership))
+			.map(({ id }) => id);
+		if (targets.length === 0) return { remaining: [], failures: [] };
 
-		const failures: ActiveCampaignApiError[] = listingFailure ? [listingFailure] : [];
+		const failures: ActiveCampaignApiError[] = [];
 		const remaining: string[] = [];
 		for (const id of targets) {
 			const deleted = await settle(client.deleteWebhook(id));
@@ -210,14 +293,14 @@ export async function removeOwned(
 			remaining.push(id);
 			failures.push(deleted.error);
 		}
-		if (failures.length > 0) return { remaining: listingFailure ? targets : remaining, failures };
+		if (failures.length > 0) return { remaining, failures };
 	}
 	const unsettled = new ActiveCampaignApiError(
 		`ActiveCampaign still lists webhooks of this node after ${maxRounds} rounds of deleting`,
 		undefined,
 		true,
 	);
-	return { remaining: targets, failures: [unsettled] };
+	return { remaining: [...knownIds], failures: [unsettled] };
 }
 
 /** State the lifecycle keeps between steps (in the node's static data). */
@@ -227,15 +310,17 @@ export interface SubscriptionMemory {
 
 /**
  * One lifecycle step as n8n calls it: `checkExists` (allowCreate false) or `create` (true).
- * Returns whether the account now holds exactly the desired webhooks; remembers the owned ids either way.
+ * Returns whether the account now holds exactly the desired webhooks; remembers the owned ids either way
+ * (remembered ids that point elsewhere are forgotten, never updated or deleted).
  */
 export async function ensureSubscriptions(
 	client: ActiveCampaignClient,
 	desired: readonly WebhookFields[],
+	ownership: Ownership,
 	memory: SubscriptionMemory,
 	options: ReconcileOptions,
 ): Promise<boolean> {
-	const result = await reconcile(client, desired, memory.ids, options);
+	const result = await reconcile(client, desired, ownership, options);
 	memory.ids = result.ids;
 	return result.complete;
 }
@@ -256,10 +341,10 @@ export class RemovalError extends Error {
 /** Deletes every owned webhook; throws RemovalError (keeping the ids it could not delete) when any failed. */
 export async function removeSubscriptions(
 	client: ActiveCampaignClient,
-	endpoint: string,
+	ownership: Ownership,
 	memory: SubscriptionMemory,
 ): Promise<void> {
-	const result = await removeOwned(client, endpoint, memory.ids);
+	const result = await removeOwned(client, ownership, memory.ids);
 	memory.ids = result.remaining;
 	if (result.failures.length > 0) throw new RemovalError(result.remaining.length, result.failures[0]);
 }

@@ -19,8 +19,6 @@ export interface ReceiveSettings {
 	events: string[];
 	sources: string[];
 	listIds: string[];
-	/** The secret users append to pasted URLs (automation and custom kinds). */
-	secret: string;
 	deduplicate: boolean;
 	windowMs: number;
 	includeRaw: boolean;
@@ -28,6 +26,8 @@ export interface ReceiveSettings {
 
 /** What the node keeps in its static data. Test-mode webhooks are kept apart from production ones. */
 export interface NodeState {
+	/** The node this state belongs to (`<webhookId>/webhook`); state copied from another node is discarded. */
+	webhookPath?: string;
 	secret?: string;
 	webhookIds?: { production?: string[]; test?: string[] };
 	dedup?: IDataObject;
@@ -39,16 +39,38 @@ export function nodeState(staticData: IDataObject): NodeState {
 
 export const MIN_PASTED_SECRET_LENGTH = 16;
 
+/**
+ * Standard events carry `date_time` to the second, so two identical bodies within an hour are one event
+ * delivered twice. The pasted kinds' bodies carry no timestamp or event id: the same contact passing an
+ * automation's Webhook action twice with unchanged data is two real events with identical bodies, so only
+ * copies within a minute (concurrent and near-immediate redeliveries) are taken as duplicates there.
+ */
+export const DEFAULT_WINDOW_MINUTES: Record<WebhookKind, number> = { subscriptions: DEFAULT_WINDOW_MS / 60_000, automation: 1, custom: 1 };
+
 interface ReceiveOptions {
 	deduplicate?: boolean;
 	dedupWindowMinutes?: number;
 	includeRaw?: boolean;
 }
 
+/** n8n's built-in Query Auth credential: the pasted kinds' secret is the query parameter it names. */
+export const QUERY_AUTH_CREDENTIAL = 'httpQueryAuth';
+
+export interface QueryAuth {
+	name: string;
+	value: string;
+}
+
+/** The pasted kinds' secret: which query parameter carries it, and its value. */
+export async function readQueryAuth(context: IWebhookFunctions | IHookFunctions): Promise<QueryAuth> {
+	const credentials = await context.getCredentials(QUERY_AUTH_CREDENTIAL);
+	return { name: String(credentials.name ?? '').trim(), value: String(credentials.value ?? '') };
+}
+
 export function readSettings(context: IWebhookFunctions | IHookFunctions): ReceiveSettings {
 	const kind = context.getNodeParameter('webhookKind', 'subscriptions') as WebhookKind;
 	const options = context.getNodeParameter('options', {}) as ReceiveOptions;
-	const windowMinutes = options.dedupWindowMinutes ?? DEFAULT_WINDOW_MS / 60_000;
+	const windowMinutes = options.dedupWindowMinutes ?? DEFAULT_WINDOW_MINUTES[kind];
 	const common = {
 		kind,
 		deduplicate: options.deduplicate ?? true,
@@ -62,7 +84,6 @@ export function readSettings(context: IWebhookFunctions | IHookFunctions): Recei
 			events,
 			sources: context.getNodeParameter('sources', []) as string[],
 			listIds: (context.getNodeParameter('listIds', []) as string[]).map(String),
-			secret: '',
 		};
 	}
 	const eventNames = kind === 'custom' ? String(context.getNodeParameter('customEvents', '')) : '';
@@ -74,6 +95,5 @@ export function readSettings(context: IWebhookFunctions | IHookFunctions): Recei
 			.filter(Boolean),
 		sources: [...SOURCE_IDS],
 		listIds: [],
-		secret: String(context.getNodeParameter('secret', '')),
 	};
 }

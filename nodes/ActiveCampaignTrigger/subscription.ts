@@ -15,17 +15,24 @@ import {
 
 import { ActiveCampaignApiError, ActiveCampaignClient, normaliseApiUrl, type ApiResponse } from './apiClient';
 import { isListScoped } from './catalog';
-import { OWN_CREDENTIAL } from './description';
+import { NO_API_CREDENTIAL, OWN_CREDENTIAL } from './description';
 import { UndeliverableUrlError, assertDeliverable, withSecret } from './deliveryUrl';
-import { RemovalError, desiredWebhooks, type SubscriptionMemory } from './reconcile';
+import { RemovalError, desiredWebhooks, pathOf, removeSubscriptions, type Ownership, type SubscriptionMemory } from './reconcile';
 import { newSecret, redact } from './secret';
 import { nodeState, type NodeState, type ReceiveSettings } from './settings';
 
 export type Slot = 'production' | 'test';
 
-/** n8n registers test webhooks ("Listen for test event") in manual mode. */
+/**
+ * Whether n8n is registering or removing the test webhook ("Listen for test event"). It registers test
+ * webhooks in manual mode but removes them in 'internal' mode, exactly as it removes production ones; only
+ * the webhook data it builds the context from says which (`isTest`, kept by n8n-core's HookContext in 1.x
+ * and 2.x, and the reason getNodeWebhookUrl answers the /webhook-test/ URL).
+ */
 export function slotOf(context: IHookFunctions): Slot {
-	return context.getMode() === 'manual' ? 'test' : 'production';
+	if (context.getMode() === 'manual') return 'test';
+	const { webhookData } = context as IHookFunctions & { webhookData?: { isTest?: unknown } };
+	return webhookData?.isTest === true ? 'test' : 'production';
 }
 
 /** A view of one slot's remembered webhook ids that writes through to static data. */
@@ -42,8 +49,14 @@ export function memoryOf(state: NodeState, slot: Slot): SubscriptionMemory {
 
 type ApiContext = IHookFunctions | ILoadOptionsFunctions;
 
+/** The API credential type the node is set to use; undefined when a pasted kind uses none. */
+function apiCredentialType(context: ApiContext): string | undefined {
+	const type = context.getNodeParameter('authentication', OWN_CREDENTIAL) as string;
+	return type === NO_API_CREDENTIAL ? undefined : type;
+}
+
 export async function clientFor(context: ApiContext): Promise<ActiveCampaignClient> {
-	const credentialType = context.getNodeParameter('authentication', OWN_CREDENTIAL) as string;
+	const credentialType = apiCredentialType(context) ?? OWN_CREDENTIAL;
 	const credentials = await context.getCredentials(credentialType);
 	const apiUrl = normaliseApiUrl(String(credentials.apiUrl ?? ''));
 	return new ActiveCampaignClient({
@@ -66,10 +79,39 @@ export async function clientFor(context: ApiContext): Promise<ActiveCampaignClie
 	});
 }
 
+/**
+ * The node's static data. n8n copies static data along with a workflow (Duplicate in some versions, imports
+ * with static data, a database restored into staging); a copy that records another node's webhook path is
+ * that node's secret and webhooks, so it is discarded: this node starts with a new secret and no ids.
+ */
+export function claimNodeState(context: IHookFunctions): NodeState {
+	const staticData = context.getWorkflowStaticData('node');
+	const webhookPath = webhookPathOf(context);
+	if (staticData.webhookPath !== undefined && staticData.webhookPath !== webhookPath) {
+		context.logger.info('ActiveCampaign Trigger: static data copied from another node was discarded');
+		for (const key of Object.keys(staticData)) delete staticData[key];
+	}
+	staticData.webhookPath = webhookPath;
+	return nodeState(staticData);
+}
+
+/** n8n's own name for the node's webhook path (`<webhookId>/webhook`), the same in production and test. */
+function webhookPathOf(context: IHookFunctions): string {
+	const webhookId = context.getNode().webhookId;
+	return webhookId ? `${webhookId}/webhook` : pathOf(context.getNodeWebhookUrl('default') ?? '');
+}
+
+/** This slot's webhooks are the ones at this node's URL path; production also clears the test slot. */
+export function ownershipOf(context: IHookFunctions): Ownership {
+	const path = pathOf(context.getNodeWebhookUrl('default') ?? '');
+	return slotOf(context) === 'production' ? { path, removeOtherSlots: webhookPathOf(context) } : { path };
+}
+
 export interface SubscriptionSetup {
 	client: ActiveCampaignClient;
 	state: NodeState;
 	memory: SubscriptionMemory;
+	ownership: Ownership;
 	desired: ReturnType<typeof desiredWebhooks>;
 }
 
@@ -77,7 +119,7 @@ export interface SubscriptionSetup {
 export async function subscriptionSetup(context: IHookFunctions, settings: ReceiveSettings): Promise<SubscriptionSetup> {
 	const endpointUrl = context.getNodeWebhookUrl('default') ?? '';
 	assertDeliverable(endpointUrl);
-	const state = nodeState(context.getWorkflowStaticData('node'));
+	const state = claimNodeState(context);
 	state.secret ??= newSecret();
 
 	const { events, sources } = settings;
@@ -99,7 +141,37 @@ export async function subscriptionSetup(context: IHookFunctions, settings: Recei
 		sources,
 		listIds: events.some(isListScoped) ? settings.listIds : [],
 	});
-	return { client: await clientFor(context), state, memory: memoryOf(state, slotOf(context)), desired };
+	return {
+		client: await clientFor(context),
+		state,
+		memory: memoryOf(state, slotOf(context)),
+		ownership: ownershipOf(context),
+		desired,
+	};
+}
+
+/**
+ * Removes the webhooks this node registered, for deactivation and for pasted kinds (which register none, but
+ * may still own webhooks from before the Webhook Kind was changed). A pasted kind removes only webhooks it
+ * remembers registering: a webhook someone created by hand for the pasted URL is theirs to keep.
+ */
+export async function removeRegisteredWebhooks(context: IHookFunctions, kind: ReceiveSettings['kind']): Promise<void> {
+	const state = claimNodeState(context);
+	const memory = memoryOf(state, slotOf(context));
+	if (kind !== 'subscriptions' && memory.ids.length === 0) return;
+	if (apiCredentialType(context) === undefined) {
+		throw new NodeOperationError(context.getNode(), `This node still has ${memory.ids.length} webhook(s) in ActiveCampaign from when it registered events`, {
+			description:
+				'Choose your ActiveCampaign credential under "Credential Type" so the node can remove them, then activate again; or delete them in ActiveCampaign under Settings → Developer → Webhooks.',
+		});
+	}
+	const ownership = ownershipOf(context);
+	const client = await clientFor(context);
+	try {
+		await removeSubscriptions(client, kind === 'subscriptions' ? ownership : { ...ownership, onlyIds: memory.ids }, memory);
+	} catch (error) {
+		throw toNodeError(context.getNode(), error, [state.secret]);
+	}
 }
 
 /** Maps the lifecycle's errors to n8n errors with a hint, secrets removed. */

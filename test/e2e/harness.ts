@@ -94,6 +94,8 @@ export interface N8nInstance {
 	 * re-activated by n8n on the spot; v2 keeps the change as a draft until the next `activate` publishes it.
 	 */
 	updateWorkflow(workflowId: string, workflow: WorkflowJson): Promise<void>;
+	/** The workflow's static data as n8n stored it (what an export with static data carries). */
+	staticData(workflowId: string): Promise<Record<string, unknown> | null>;
 	/** Resolves once the workflow's triggers are live, rejects with n8n's reason when they could not be. */
 	activate(workflowId: string): Promise<void>;
 	deactivate(workflowId: string): Promise<void>;
@@ -296,6 +298,12 @@ class RunningN8n implements N8nInstance {
 	async updateWorkflow(workflowId: string, workflow: WorkflowJson): Promise<void> {
 		const { name, nodes, connections, settings = {} } = workflow;
 		await this.publicApi('PUT', `/workflows/${workflowId}`, { name, nodes, connections, settings });
+	}
+
+	async staticData(workflowId: string): Promise<Record<string, unknown> | null> {
+		const workflow = await this.rest<{ staticData?: Record<string, unknown> | string | null }>('GET', `/rest/workflows/${workflowId}`);
+		const data = workflow.staticData ?? null;
+		return typeof data === 'string' ? (JSON.parse(data) as Record<string, unknown>) : data;
 	}
 
 	async activate(workflowId: string): Promise<void> {

@@ -16,9 +16,9 @@ import { ActiveCampaignSimulator, type DeliveryResult, type SimulatedWebhook } f
 import { TRIGGER_NAME } from '../support/triggerNode';
 import { REPO_ROOT, packPackage, startN8n, type ExecutionRecord, type N8nInstance, type N8nMajor } from './harness';
 import {
-	automationWorkflow,
 	canonicalJson,
 	isDuplicateAnswer,
+	pastedWorkflow,
 	triggerWorkflow,
 	waitFor,
 	withContactId,
@@ -66,6 +66,7 @@ describe.each<N8nMajor>(['v1', 'v2'])('n8n %s: the ActiveCampaign Trigger end to
 	let n8n: N8nInstance;
 	let simulator: ActiveCampaignSimulator;
 	let credentialId: string;
+	let queryAuthCredentialId: string;
 	let mainWorkflowId: string;
 	/** The main workflow's remote webhook as last checked: its id and URL (secret included). */
 	let registered: SimulatedWebhook;
@@ -182,6 +183,11 @@ describe.each<N8nMajor>(['v1', 'v2'])('n8n %s: the ActiveCampaign Trigger end to
 			type: 'activeCampaignTriggerApi',
 			data: { apiUrl: simulator.apiUrl, apiKey: API_TOKEN },
 		});
+		queryAuthCredentialId = await n8n.importCredentials({
+			name: 'Pasted URL secret',
+			type: 'httpQueryAuth',
+			data: { name: 'secret', value: AUTOMATION_SECRET },
+		});
 	});
 
 	afterEach(() => noteSecrets());
@@ -216,16 +222,17 @@ describe.each<N8nMajor>(['v1', 'v2'])('n8n %s: the ActiveCampaign Trigger end to
 		expect(subscription(registered)).toEqual({ events: sorted(EVENT_IDS), sources: ALL_SOURCES, listid: '0' });
 	});
 
-	it('registers one webhook per chosen list, and removes both on deactivation', async () => {
+	it('registers one webhook per chosen list for list-scoped events, one for the rest, and removes all on deactivation', async () => {
 		const events = ['subscribe', 'open', 'deal_add'];
 		const workflowId = await n8n.importWorkflow(triggerWorkflow('E2E lists', LISTS_WEBHOOK_ID, credentialId, { events, listIds: ['1', '2'] }));
 		await n8n.activate(workflowId);
 		const ofLists = () => simulator.webhooks().filter((webhook) => webhook.url.includes(`/webhook/${LISTS_WEBHOOK_ID}/`));
-		const webhooks = await waitFor('the two list webhooks', () => (ofLists().length >= 2 ? ofLists() : undefined));
+		const webhooks = await waitFor('the three webhooks', () => (ofLists().length >= 3 ? ofLists() : undefined));
 
 		expect(webhooks.map(subscription)).toEqual([
-			{ events: sorted(events), sources: ALL_SOURCES, listid: '1' },
-			{ events: sorted(events), sources: ALL_SOURCES, listid: '2' },
+			{ events: ['deal_add'], sources: ALL_SOURCES, listid: '0' },
+			{ events: ['open', 'subscribe'], sources: ALL_SOURCES, listid: '1' },
+			{ events: ['open', 'subscribe'], sources: ALL_SOURCES, listid: '2' },
 		]);
 		expect(new Set(webhooks.map((webhook) => webhook.url)).size).toBe(1);
 
@@ -320,7 +327,7 @@ describe.each<N8nMajor>(['v1', 'v2'])('n8n %s: the ActiveCampaign Trigger end to
 	});
 
 	it('runs the automation action workflow from its pasted URL and secret, once per event', async () => {
-		const workflowId = await n8n.importWorkflow(automationWorkflow('E2E automation', AUTOMATION_WEBHOOK_ID, AUTOMATION_SECRET));
+		const workflowId = await n8n.importWorkflow(pastedWorkflow('E2E automation', AUTOMATION_WEBHOOK_ID, queryAuthCredentialId));
 		await n8n.activate(workflowId);
 		const local = `${n8n.baseUrl}/webhook/${AUTOMATION_WEBHOOK_ID}/webhook`;
 

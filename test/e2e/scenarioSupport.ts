@@ -49,9 +49,21 @@ export function triggerWorkflow(name: string, webhookId: string, credentialId: s
 	});
 }
 
-/** Our trigger for the automation "Webhook" action: nothing registered, the URL is pasted with `?secret=`. */
-export function automationWorkflow(name: string, webhookId: string, secret: string): WorkflowJson {
-	return ourTrigger(name, webhookId, { parameters: { webhookKind: 'automation', secret, options: {} } });
+/**
+ * Our trigger for a pasted URL (the automation "Webhook" action, or a custom-object webhook): nothing
+ * registered, the URL pasted with `?<name>=<value>` of the Query Auth credential. No API credential.
+ */
+export function pastedWorkflow(
+	name: string,
+	webhookId: string,
+	queryAuthCredentialId: string,
+	kind: 'automation' | 'custom' = 'automation',
+	extra: { customEvents?: string } = {},
+): WorkflowJson {
+	return ourTrigger(name, webhookId, {
+		parameters: { webhookKind: kind, authentication: 'none', ...extra, options: {} },
+		credentials: { httpQueryAuth: { id: queryAuthCredentialId, name: 'Pasted URL secret' } },
+	});
 }
 
 function withDownstream(name: string, trigger: Record<string, unknown>): WorkflowJson {

@@ -651,6 +651,16 @@ describe('deliveries', () => {
 		expect(receiver.received.map((request) => request.path)).toEqual(['/all-lists', '/list-3']);
 	});
 
+	it("narrows an event whose body names no single list (list=0, list[][id]) by the contact's lists", async () => {
+		hook('/all-lists', { events: ['update', 'unsubscribe'], sources: ['admin', 'public'], listid: '0' });
+		hook('/list-1', { events: ['update', 'unsubscribe'], sources: ['admin', 'public'], listid: '1' });
+		hook('/list-2', { events: ['update', 'unsubscribe'], sources: ['admin', 'public'], listid: '2' });
+		await simulator.deliver('type=update&initiated_from=admin&list=0&contact%5Bid%5D=7', { memberOf: ['2'] });
+		await simulator.deliver('type=unsubscribe&initiated_from=public&list%5B%5D%5Bid%5D=1&contact%5Bid%5D=7', { memberOf: ['1'] });
+		await simulator.deliver('type=update&initiated_from=admin&list=0&contact%5Bid%5D=8');
+		expect(receiver.received.map((request) => request.path)).toEqual(['/all-lists', '/list-2', '/all-lists', '/list-1', '/all-lists']);
+	});
+
 	it('ignores listid for an event that is not list-scoped', async () => {
 		hook('/list-2', { events: ['deal_add'], sources: ['admin'], listid: '2' });
 		await simulator.deliver('type=deal_add&initiated_from=admin&list=0&deal%5Bid%5D=1');

@@ -53,6 +53,11 @@ export interface PostOptions {
 	headers?: Record<string, string>;
 }
 
+export interface DeliverOptions extends PostOptions {
+	/** The lists the contact is on, for list-scoped events whose body names no single list (`list=0`). */
+	memberOf?: readonly string[];
+}
+
 export const DEFAULT_LISTS: readonly SimulatedList[] = [
 	{ id: '1', name: 'Newsletter' },
 	{ id: '2', name: 'Customers' },
@@ -145,11 +150,11 @@ export class ActiveCampaignSimulator {
 	 * Fires one event as ActiveCampaign would: one POST to each webhook that takes it (by `type`,
 	 * `initiated_from` and, for list-scoped events, `list`), in id order. A webhook answering 410 is removed.
 	 */
-	async deliver(body: string | Record<string, unknown>, options: PostOptions = {}): Promise<DeliveryResult[]> {
+	async deliver(body: string | Record<string, unknown>, options: DeliverOptions = {}): Promise<DeliveryResult[]> {
 		const encoded = encodeDeliveryBody(body);
 		const envelope = readEnvelope(encoded);
 		const results: DeliveryResult[] = [];
-		for (const webhook of this.webhooks().filter((candidate) => receivesEvent(candidate, envelope))) {
+		for (const webhook of this.webhooks().filter((candidate) => receivesEvent(candidate, envelope, options.memberOf))) {
 			const url = deliveryTarget(webhook.url, this.options.deliveryOrigin);
 			const result = { ...(await this.post(url, encoded, options)), webhookId: webhook.id };
 			// ActiveCampaign deactivates a webhook that answers 410 Gone; here it is removed outright.

@@ -28,13 +28,17 @@ export function readEnvelope(body: string): DeliveryEnvelope {
 
 /**
  * A webhook gets an event when it lists the event and its source; its `listid` narrows only list-scoped
- * events, and "0" means all lists.
+ * events, and "0" means all lists. ActiveCampaign matches `listid` against the lists the contact is on, which
+ * the body does not always say: an `update` carries `list=0`, a public unsubscribe `list[][id]=…`. For those,
+ * `memberOf` names the contact's lists; a body naming one list (`list=3`) is matched by that list.
  */
-export function receivesEvent(webhook: SimulatedWebhook, envelope: DeliveryEnvelope): boolean {
+export function receivesEvent(webhook: SimulatedWebhook, envelope: DeliveryEnvelope, memberOf: readonly string[] = []): boolean {
 	const { type, initiatedFrom, list } = envelope;
 	if (type === null || initiatedFrom === null) return false;
 	if (!webhook.events.includes(type) || !webhook.sources.includes(initiatedFrom)) return false;
-	return !isListScoped(type) || webhook.listid === '0' || webhook.listid === list;
+	if (!isListScoped(type) || webhook.listid === '0') return true;
+	const namesOneList = list !== null && list !== '0' && list !== '';
+	return namesOneList ? webhook.listid === list : memberOf.includes(webhook.listid);
 }
 
 /**

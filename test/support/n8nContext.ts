@@ -6,6 +6,7 @@
 import { mkdtempSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
+import { parse as parseQueryString } from 'querystring';
 
 process.env.N8N_USER_FOLDER ??= mkdtempSync(join(tmpdir(), 'n8n-user-'));
 
@@ -41,6 +42,8 @@ const nodeTypes: INodeTypes = {
 export interface TriggerSetup {
 	parameters: IDataObject;
 	credentials: { apiUrl: string; apiKey: string };
+	/** n8n's Query Auth credential (`httpQueryAuth`), the pasted kinds' secret. */
+	queryAuth?: { name: string; value: string };
 	/** Shared across contexts like n8n's database row: pass the same object to simulate one workflow. */
 	staticData: IDataObject;
 	/** n8n's WEBHOOK_URL, e.g. 'https://n8n.example.test/'. */
@@ -68,7 +71,10 @@ function workflowFor(setup: TriggerSetup): { workflow: Workflow; node: INode } {
 		position: [0, 0],
 		webhookId: WEBHOOK_ID,
 		parameters: structuredClone(setup.parameters) as INode['parameters'],
-		credentials: { [authentication]: { id: 'cred-1', name: 'ActiveCampaign' } },
+		credentials: {
+			[authentication]: { id: 'cred-1', name: 'ActiveCampaign' },
+			...(setup.queryAuth ? { httpQueryAuth: { id: 'cred-2', name: 'Query Auth' } } : {}),
+		},
 	};
 	const workflow = new Workflow({
 		id: setup.workflowId ?? 'wf1',
@@ -97,17 +103,26 @@ function additionalDataFor(setup: TriggerSetup): IWorkflowExecuteAdditionalData 
 			preAuthentication: async () => undefined,
 			authenticate: async (credentials: ICredentialDataDecryptedObject, _type: string, options: IHttpRequestOptions) =>
 				authenticate(credentials, options),
-			getDecrypted: async () => ({ ...setup.credentials }),
+			getDecrypted: async (_additionalData: unknown, _nodeCredentials: unknown, type: string) =>
+				type === 'httpQueryAuth' ? { ...setup.queryAuth } : { ...setup.credentials },
 		},
 	} as unknown as IWorkflowExecuteAdditionalData;
 }
 
-/** n8n's HookContext, as used for activation ('trigger') or "Listen for test event" ('manual'). */
-export function hookContext(setup: TriggerSetup, mode: WorkflowExecuteMode = 'trigger', activation: WorkflowActivateMode = 'activate') {
+/**
+ * n8n's HookContext, as used for activation ('trigger') or "Listen for test event" ('manual'). n8n removes
+ * webhooks in 'internal' mode, test ones included: `isTest` then says which.
+ */
+export function hookContext(
+	setup: TriggerSetup,
+	mode: WorkflowExecuteMode = 'trigger',
+	activation: WorkflowActivateMode = 'activate',
+	isTest = mode === 'manual',
+) {
 	const { workflow, node } = workflowFor(setup);
 	const webhookData = {
 		webhookDescription: trigger.description.webhooks![0],
-		isTest: mode === 'manual',
+		isTest,
 	} as unknown as IWebhookData;
 	const context = new HookContext(workflow, node, additionalDataFor(setup), mode, activation, webhookData);
 	/** n8n writes changed static data back to the database; the test keeps the object. */
@@ -119,8 +134,9 @@ export async function runLifecycle(
 	setup: TriggerSetup,
 	step: 'checkExists' | 'create' | 'delete',
 	mode: WorkflowExecuteMode = 'trigger',
+	isTest = mode === 'manual',
 ): Promise<boolean> {
-	const { context, persist } = hookContext(setup, mode);
+	const { context, persist } = hookContext(setup, mode, 'activate', isTest);
 	try {
 		return await trigger.webhookMethods.default[step].call(context);
 	} finally {
@@ -133,8 +149,12 @@ export async function activate(setup: TriggerSetup, mode: WorkflowExecuteMode = 
 	if (!(await runLifecycle(setup, 'checkExists', mode))) await runLifecycle(setup, 'create', mode);
 }
 
+/**
+ * What n8n does on deactivation, and (with 'manual') when "Listen for test event" ends: both remove the
+ * webhooks in 'internal' mode; only the webhook data's `isTest` tells the test webhook apart.
+ */
 export async function deactivate(setup: TriggerSetup, mode: WorkflowExecuteMode = 'trigger'): Promise<void> {
-	await runLifecycle(setup, 'delete', mode);
+	await runLifecycle(setup, 'delete', mode === 'manual' ? 'internal' : mode, mode === 'manual');
 }
 
 export interface FakeRequest {
@@ -155,14 +175,15 @@ export interface RecordedResponse {
  */
 export async function deliverToNode(
 	setup: TriggerSetup,
-	request: { body: string; contentType?: string; query?: IDataObject },
+	request: { body: string; contentType?: string; query?: IDataObject; withoutRawBody?: boolean },
 	mode: WorkflowExecuteMode = 'webhook',
 ) {
 	const { workflow, node } = workflowFor(setup);
 	const contentType = request.contentType ?? 'application/x-www-form-urlencoded';
-	const httpRequest: FakeRequest = {
-		rawBody: Buffer.from(request.body),
-		body: contentType.includes('json') ? {} : (Object.fromEntries(new URLSearchParams(request.body)) as IDataObject),
+	const httpRequest: Partial<FakeRequest> = {
+		...(request.withoutRawBody ? {} : { rawBody: Buffer.from(request.body) }),
+		// n8n's own body parsing: JSON, or a flat form whose repeated keys become arrays.
+		body: (contentType.includes('json') ? parseJsonOrEmpty(request.body) : parseQueryString(request.body)) as IDataObject,
 		headers: { 'content-type': contentType },
 		query: request.query ?? {},
 	};
@@ -183,6 +204,14 @@ export async function deliverToNode(
 	const result = await trigger.webhook.call(context);
 	Object.assign(setup.staticData, JSON.parse(JSON.stringify(workflow.staticData)));
 	return { result, response };
+}
+
+function parseJsonOrEmpty(text: string): unknown {
+	try {
+		return JSON.parse(text);
+	} catch {
+		return {};
+	}
 }
 
 export { trigger };

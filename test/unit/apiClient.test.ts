@@ -80,6 +80,17 @@ describe('ActiveCampaignClient', () => {
 		]);
 	});
 
+	it('lists a webhook once when a page boundary moved and it comes on two pages', async () => {
+		const page = (ids: number[]) => ids.map((id) => ({ id: String(id), name: 'n', url: 'u', events: ['open'], sources: ['public'], listid: '0' }));
+		// Another workflow deleted webhook 1 between the two requests: webhook 101 moved onto the second page too.
+		const { client } = scripted([
+			ok({ webhooks: page([...Array.from({ length: 99 }, (_, i) => i + 2), 101]), meta: { total: '101' } }),
+			ok({ webhooks: page([101]), meta: { total: '100' } }),
+		]);
+		const webhooks = await client.listWebhooks();
+		expect(webhooks.map((webhook) => webhook.id)).toEqual(Array.from({ length: 100 }, (_, i) => String(i + 2)));
+	});
+
 	it('honours Retry-After on 429 and then succeeds', async () => {
 		const { client, waits } = scripted([
 			{ status: 429, headers: { 'retry-after': '2' }, body: {} },

@@ -1,8 +1,23 @@
-import type { RemoteWebhook, WebhookFields } from '../../nodes/ActiveCampaignTrigger/apiClient';
-import { desiredWebhooks, planReconcile } from '../../nodes/ActiveCampaignTrigger/reconcile';
+import {
+	ActiveCampaignApiError,
+	type ActiveCampaignClient,
+	type RemoteWebhook,
+	type WebhookFields,
+} from '../../nodes/ActiveCampaignTrigger/apiClient';
+import {
+	desiredWebhooks,
+	differingFields,
+	ensureSubscriptions,
+	planReconcile,
+	removeOwned,
+	type Ownership,
+} from '../../nodes/ActiveCampaignTrigger/reconcile';
 
-const ENDPOINT = 'https://n8n.example.test/webhook/abc/webhook';
+const NODE_PATH = 'abc/webhook';
+const ENDPOINT = `https://n8n.example.test/webhook/${NODE_PATH}`;
 const URL_WITH_SECRET = `${ENDPOINT}?secret=s3cret`;
+const PRODUCTION: Ownership = { path: `/webhook/${NODE_PATH}`, removeOtherSlots: NODE_PATH };
+const TEST_SLOT: Ownership = { path: `/webhook-test/${NODE_PATH}` };
 
 const wanted = (listid = '0', events = ['subscribe', 'update']): WebhookFields => ({
 	name: 'n8n: wf / Trigger',
@@ -12,6 +27,7 @@ const wanted = (listid = '0', events = ['subscribe', 'update']): WebhookFields =
 	listid,
 });
 const remote = (id: string, fields: Partial<WebhookFields> = {}): RemoteWebhook => ({ id, ...wanted(), ...fields });
+const ids = (webhooks: ReadonlyArray<{ id: string }>) => webhooks.map(({ id }) => id);
 
 describe('desiredWebhooks', () => {
 	it('makes one webhook for all lists when no list is chosen, with sorted unique events and sources', () => {
@@ -26,64 +42,182 @@ describe('desiredWebhooks', () => {
 		).toEqual([{ name: 'n', url: 'https://x.test/h', events: ['subscribe', 'update'], sources: ['admin', 'public'], listid: '0' }]);
 	});
 
-	it('makes one webhook per chosen list', () => {
+	it('makes one webhook per chosen list for list-scoped events', () => {
 		const result = desiredWebhooks({ name: 'n', url: 'u', events: ['open'], sources: ['public'], listIds: ['3', '1', '3'] });
-		expect(result.map((webhook) => webhook.listid)).toEqual(['1', '3']);
+		expect(result.map(({ listid, events }) => ({ listid, events }))).toEqual([
+			{ listid: '1', events: ['open'] },
+			{ listid: '3', events: ['open'] },
+		]);
+	});
+
+	it('puts events a list cannot narrow in one webhook for all lists, so each is sent once', () => {
+		const result = desiredWebhooks({ name: 'n', url: 'u', events: ['update', 'deal_add', 'subscribe'], sources: ['public'], listIds: ['1', '2', '3'] });
+		expect(result.map(({ listid, events }) => ({ listid, events }))).toEqual([
+			{ listid: '0', events: ['deal_add'] },
+			{ listid: '1', events: ['subscribe', 'update'] },
+			{ listid: '2', events: ['subscribe', 'update'] },
+			{ listid: '3', events: ['subscribe', 'update'] },
+		]);
 	});
 });
 
-describe('planReconcile', () => {
+describe('planReconcile: ownership is the webhook path, never a remembered id', () => {
 	it('keeps an exact match and plans nothing else', () => {
-		const plan = planReconcile([wanted()], [remote('7', { events: ['update', 'subscribe'] })], ENDPOINT, new Set(['7']));
+		const plan = planReconcile([wanted()], [remote('7', { events: ['update', 'subscribe'] })], PRODUCTION);
 		expect(plan).toEqual({ keep: [remote('7', { events: ['update', 'subscribe'] })], update: [], create: [], remove: [] });
 	});
 
 	it('creates when nothing is owned', () => {
-		const plan = planReconcile([wanted()], [], ENDPOINT, new Set());
-		expect(plan).toEqual({ keep: [], update: [], create: [wanted()], remove: [] });
+		expect(planReconcile([wanted()], [], PRODUCTION)).toEqual({ keep: [], update: [], create: [wanted()], remove: [] });
 	});
 
-	it('updates a remembered webhook whose events drifted instead of creating another', () => {
-		const plan = planReconcile([wanted()], [remote('7', { events: ['subscribe'] })], ENDPOINT, new Set(['7']));
+	it('updates a webhook at its path whose events drifted instead of creating another', () => {
+		const plan = planReconcile([wanted()], [remote('7', { events: ['subscribe'] })], PRODUCTION);
 		expect(plan).toEqual({ keep: [], update: [{ id: '7', fields: wanted() }], create: [], remove: [] });
 	});
 
-	it('adopts a webhook for this endpoint when static data was lost, whatever secret it carries', () => {
-		const orphan = remote('9', { url: `${ENDPOINT}?secret=old` });
-		const plan = planReconcile([wanted()], [orphan], ENDPOINT, new Set());
+	it('adopts a webhook at its path with another secret and origin (lost static data, a changed WEBHOOK_URL)', () => {
+		const orphan = remote('9', { url: `https://old-host.example:8443/webhook/${NODE_PATH}/?secret=old` });
+		const plan = planReconcile([wanted()], [orphan], PRODUCTION);
 		expect(plan).toEqual({ keep: [], update: [{ id: '9', fields: wanted() }], create: [], remove: [] });
 	});
 
-	it('removes duplicates pointing at this endpoint', () => {
-		const plan = planReconcile([wanted()], [remote('1'), remote('2'), remote('3')], ENDPOINT, new Set(['1']));
-		expect(plan.keep.map((webhook) => webhook.id)).toEqual(['1']);
-		expect(plan.remove.map((webhook) => webhook.id)).toEqual(['2', '3']);
+	it('removes duplicates at its path', () => {
+		const plan = planReconcile([wanted()], [remote('1'), remote('2'), remote('3')], PRODUCTION);
+		expect({ keep: ids(plan.keep), remove: ids(plan.remove) }).toEqual({ keep: ['1'], remove: ['2', '3'] });
 	});
 
-	it('never touches webhooks of other endpoints it does not remember', () => {
-		const foreign = remote('5', { url: 'https://other.example/hook' });
-		const plan = planReconcile([wanted()], [foreign], ENDPOINT, new Set());
+	it("never touches another node's webhook, even one whose id this node's static data remembers", () => {
+		const original = remote('5', { url: 'https://n8n.example.test/webhook/original-node/webhook?secret=a' });
+		const plan = planReconcile([wanted()], [original], PRODUCTION);
 		expect(plan).toEqual({ keep: [], update: [], create: [wanted()], remove: [] });
 	});
 
-	it('repairs a remembered webhook whose URL was changed elsewhere', () => {
-		const moved = remote('5', { url: 'https://old-host.example/webhook/abc/webhook?secret=x' });
-		const plan = planReconcile([wanted()], [moved], ENDPOINT, new Set(['5']));
-		expect(plan.update).toEqual([{ id: '5', fields: wanted() }]);
+	it('never removes an id it keeps, when a page boundary moved and the listing shows a webhook twice', () => {
+		const plan = planReconcile([wanted()], [remote('1'), remote('2'), remote('1')], PRODUCTION);
+		expect({ keep: ids(plan.keep), remove: ids(plan.remove) }).toEqual({ keep: ['1'], remove: ['2'] });
+	});
+
+	it('never removes an id it updates, when the listing shows it twice', () => {
+		const drifted = remote('4', { events: ['subscribe'] });
+		const plan = planReconcile([wanted()], [drifted, drifted], PRODUCTION);
+		expect({ update: ids(plan.update), remove: ids(plan.remove) }).toEqual({ update: ['4'], remove: [] });
+	});
+
+	it("removes, in production, the node's test webhook a restart left behind", () => {
+		const leftover = remote('8', { url: `https://n8n.example.test/webhook-test/${NODE_PATH}?secret=t` });
+		const plan = planReconcile([wanted()], [remote('1'), leftover], PRODUCTION);
+		expect({ keep: ids(plan.keep), remove: ids(plan.remove) }).toEqual({ keep: ['1'], remove: ['8'] });
+	});
+
+	it('leaves the production webhook alone while listening for a test event', () => {
+		const testWanted = { ...wanted(), url: `https://n8n.example.test/webhook-test/${NODE_PATH}?secret=t` };
+		const plan = planReconcile([testWanted], [remote('1')], TEST_SLOT);
+		expect(plan).toEqual({ keep: [], update: [], create: [testWanted], remove: [] });
 	});
 
 	it('reuses the webhook of the same list before any other when lists change', () => {
 		const plan = planReconcile(
 			[wanted('1'), wanted('2')],
 			[remote('10', { listid: '2', events: ['subscribe'] }), remote('11', { listid: '4' })],
-			ENDPOINT,
-			new Set(['10', '11']),
+			PRODUCTION,
 		);
-		expect(plan.update).toEqual([
-			{ id: '11', fields: wanted('1') },
-			{ id: '10', fields: wanted('2') },
-		]);
-		expect(plan.create).toEqual([]);
-		expect(plan.remove).toEqual([]);
+		expect(plan).toEqual({
+			keep: [],
+			update: [
+				{ id: '11', fields: wanted('1') },
+				{ id: '10', fields: wanted('2') },
+			],
+			create: [],
+			remove: [],
+		});
+	});
+
+	it('counts only remembered ids when told so (a pasted kind clearing up after Events)', () => {
+		const byHand = remote('3');
+		const registered = remote('4');
+		const plan = planReconcile([], [byHand, registered], { ...PRODUCTION, onlyIds: ['4'] });
+		expect(ids(plan.remove)).toEqual(['4']);
+	});
+});
+
+describe('differingFields: what ActiveCampaign normalises is not drift', () => {
+	it('sees no difference in a trimmed name, reordered or differently cased events, or a numeric list id', () => {
+		const stored = { ...wanted('3'), name: ' n8n: wf / Trigger ', events: ['UPDATE', 'subscribe'], listid: '03' };
+		expect(differingFields(stored, wanted('3'))).toEqual([]);
+	});
+
+	it('names each field that really differs', () => {
+		const stored = { ...wanted(), events: ['subscribe'], sources: ['admin'] };
+		expect(differingFields(stored, wanted())).toEqual(['events', 'sources']);
+	});
+});
+
+/** An account whose listing answers from `webhooks`; PUT is accepted, but `stores` decides what is kept. */
+function fakeAccount(webhooks: RemoteWebhook[], stores: (fields: WebhookFields) => WebhookFields = (fields) => fields) {
+	const calls: string[] = [];
+	const client = {
+		listWebhooks: async () => {
+			calls.push('GET');
+			return webhooks.map((webhook) => ({ ...webhook }));
+		},
+		updateWebhook: async (id: string, fields: WebhookFields) => {
+			calls.push(`PUT ${id}`);
+			const index = webhooks.findIndex((webhook) => webhook.id === id);
+			webhooks[index] = { id, ...stores(fields) };
+			return webhooks[index];
+		},
+		deleteWebhook: async (id: string) => {
+			calls.push(`DELETE ${id}`);
+			webhooks.splice(
+				webhooks.findIndex((webhook) => webhook.id === id),
+				1,
+			);
+		},
+		createWebhook: async () => {
+			throw new Error('not expected');
+		},
+	};
+	return { client: client as unknown as ActiveCampaignClient, calls };
+}
+
+describe('ensureSubscriptions', () => {
+	it('forgets remembered ids that point elsewhere, without updating or deleting them', async () => {
+		const original = remote('5', { url: 'https://n8n.example.test/webhook/original-node/webhook?secret=a' });
+		const { client, calls } = fakeAccount([original, remote('6')]);
+		const memory = { ids: ['5', '6'] };
+		expect(await ensureSubscriptions(client, [wanted()], PRODUCTION, memory, { allowCreate: false })).toBe(true);
+		expect({ ids: memory.ids, calls }).toEqual({ ids: ['6'], calls: ['GET'] });
+	});
+
+	it('says which field ActiveCampaign keeps storing differently instead of blaming a slow API', async () => {
+		const { client } = fakeAccount([remote('7', { events: ['subscribe'] })], (fields) => ({ ...fields, events: ['subscribe'] }));
+		await expect(ensureSubscriptions(client, [wanted()], PRODUCTION, { ids: [] }, { allowCreate: true, maxRounds: 3 })).rejects.toThrow(
+			'ActiveCampaign stores webhook 7 differently from what the node sends (events: sent ["subscribe","update"], stored ["subscribe"])',
+		);
+	});
+});
+
+describe('removeOwned', () => {
+	it("deletes only this node's webhooks, found by path, and verifies by listing again", async () => {
+		const other = remote('2', { url: 'https://n8n.example.test/webhook/other/webhook?secret=b' });
+		const { client, calls } = fakeAccount([remote('1'), other]);
+		expect(await removeOwned(client, PRODUCTION, ['1', '2'])).toEqual({ remaining: [], failures: [] });
+		expect(calls).toEqual(['GET', 'DELETE 1', 'GET']);
+	});
+
+	it('deletes nothing without a listing, and keeps the remembered ids for the next attempt', async () => {
+		const failure = new ActiveCampaignApiError('No answer', undefined, true);
+		const deleted: string[] = [];
+		const client = {
+			listWebhooks: async () => {
+				throw failure;
+			},
+			deleteWebhook: async (id: string) => {
+				deleted.push(id);
+			},
+		} as unknown as ActiveCampaignClient;
+		expect(await removeOwned(client, PRODUCTION, ['1'])).toEqual({ remaining: ['1'], failures: [failure] });
+		expect(deleted).toEqual([]);
 	});
 });

@@ -1,0 +1,296 @@
+/**
+ * Never lose, steal or multiply an event: ownership of webhooks by URL path, list scoping, the pasted kinds'
+ * bodies, windows and secrets, switching Webhook Kind, and the API URL. The node runs in n8n-core's real
+ * contexts against the simulator over HTTP; the same cases run in a real n8n in test/e2e/integrity.e2e.test.ts.
+ */
+import { API_BASE_EXPRESSION } from '../credentials/ActiveCampaignTriggerApi.credentials';
+import { normaliseApiUrl } from '../nodes/ActiveCampaignTrigger/apiClient';
+import { parseDeliveryBody } from '../nodes/ActiveCampaignTrigger/parse';
+import { DEFAULT_WINDOW_MINUTES, readSettings } from '../nodes/ActiveCampaignTrigger/settings';
+import { DELIVERY_BODIES } from './fixtures/deliveryBodies';
+import { WEBHOOK_ID, activate, deactivate, deliverToNode, type TriggerSetup } from './support/n8nContext';
+import { simulatorPerFile } from './support/simulatorPerFile';
+import { TRIGGER_STATE_KEY as STATE_KEY } from './support/triggerNode';
+
+const API_KEY = 'integrity-key';
+const SECRET = 'a-known-secret-of-32-characters!';
+const PASTED_SECRET = 'pasted-secret-0123456789';
+const ENDPOINT = `https://n8n.example.test/webhook/${WEBHOOK_ID}/webhook`;
+const bodyOf = (event: string) => DELIVERY_BODIES.find((body) => body.event === event)!.body;
+const emitted = (result: { workflowData?: Array<Array<{ json: unknown }>> }) => (result.workflowData ?? []).flat().map((item) => item.json);
+
+const simulator = simulatorPerFile(API_KEY);
+let workflows = 0;
+
+
+function setup(parameters: TriggerSetup['parameters'] = {}, staticData: TriggerSetup['staticData'] = {}): TriggerSetup {
+	return {
+		workflowId: `wf-${++workflows}`,
+		parameters: { events: ['subscribe'], sources: ['public', 'admin'], ...parameters },
+		credentials: { apiUrl: simulator().apiUrl, apiKey: API_KEY },
+		staticData,
+	};
+}
+
+const stateOf = (trigger: TriggerSetup) =>
+	trigger.staticData[STATE_KEY] as { secret?: string; webhookPath?: string; webhookIds?: { production?: string[] } };
+
+describe('1. static data copied from another node', () => {
+	it("is discarded: the copy registers its own webhook and never updates or deletes the original's", async () => {
+		const original = simulator().seedWebhook({
+			name: 'n8n: A / ActiveCampaign Trigger',
+			url: `https://n8n.example.test/webhook/another-node-id/webhook?secret=${SECRET}`,
+			events: ['subscribe'],
+			sources: ['public', 'admin'],
+			listid: '0',
+		});
+		const copied = {
+			[STATE_KEY]: { webhookPath: 'another-node-id/webhook', secret: SECRET, webhookIds: { production: [original.id] } },
+		};
+		const copy = setup({}, structuredClone(copied));
+		await activate(copy);
+
+		const state = stateOf(copy);
+		expect(state.secret).not.toBe(SECRET);
+		expect(state.webhookPath).toBe(`${WEBHOOK_ID}/webhook`);
+		const [kept, created] = simulator().webhooks();
+		expect(kept).toEqual(original);
+		expect(created.url).toBe(`${ENDPOINT}?secret=${state.secret}`);
+		expect(state.webhookIds).toEqual({ production: [created.id] });
+
+		await deactivate(copy);
+		expect(simulator().webhooks()).toEqual([original]);
+	});
+
+	it('forgets a remembered id that points elsewhere (state from before webhook paths were recorded)', async () => {
+		const elsewhere = simulator().seedWebhook({
+			name: 'someone else',
+			url: 'https://n8n.example.test/webhook/another-node-id/webhook?secret=x',
+			events: ['update'],
+			sources: ['admin'],
+			listid: '0',
+		});
+		const trigger = setup({}, { [STATE_KEY]: { secret: SECRET, webhookIds: { production: [elsewhere.id] } } });
+		await activate(trigger);
+		expect(simulator().webhooks()[0]).toEqual(elsewhere);
+		expect(stateOf(trigger).secret).toBe(SECRET);
+		expect(stateOf(trigger).webhookIds?.production).toEqual([simulator().webhooks()[1].id]);
+		await deactivate(trigger);
+		expect(simulator().webhooks()).toEqual([elsewhere]);
+	});
+});
+
+describe('2. list scoping', () => {
+	it('registers list-scoped events once per chosen list and every other event once for all lists', async () => {
+		await activate(setup({ events: ['update', 'deal_add', 'subscribe'], listIds: ['1', '2', '3'] }));
+		expect(simulator().webhooks().map(({ events, listid }) => ({ events, listid }))).toEqual([
+			{ events: ['deal_add'], listid: '0' },
+			{ events: ['subscribe', 'update'], listid: '1' },
+			{ events: ['subscribe', 'update'], listid: '2' },
+			{ events: ['subscribe', 'update'], listid: '3' },
+		]);
+	});
+
+	const listed = (listIds: string[]) => ({ ...setup({ events: ['update', 'unsubscribe', 'subscribe'], listIds }, { [STATE_KEY]: { secret: SECRET } }) });
+	const deliver = (trigger: TriggerSetup, body: string) => deliverToNode(trigger, { body, query: { secret: SECRET } });
+
+	it('emits an update carrying list=0 when lists are chosen: ActiveCampaign already narrowed it', async () => {
+		expect(bodyOf('update')).toContain('&list=0&');
+		expect(emitted((await deliver(listed(['2']), bodyOf('update'))).result)).toHaveLength(1);
+	});
+
+	it('emits an unsubscribe naming its lists as list[][id]', async () => {
+		const body = bodyOf('unsubscribe').replace('&list=3&', '&list%5B%5D%5Bid%5D=3&list%5B%5D%5Bid%5D=5&');
+		const [item] = emitted((await deliver(listed(['3']), body)).result) as Array<{ event: string; list: unknown }>;
+		expect(item).toMatchObject({ event: 'unsubscribe', list: [{ id: '3' }, { id: '5' }] });
+	});
+
+	it('drops, with 200 and a reason, an event naming one list outside the chosen ones', async () => {
+		const { result } = await deliver(listed(['1', '2']), bodyOf('subscribe'));
+		expect(result).toEqual({ webhookResponse: { received: true, emitted: false, reason: 'list 3 is not among the chosen lists' } });
+	});
+
+	it.each([
+		['list[][id]=3&list[][id]=5', { list: [{ id: '3' }, { id: '5' }] }],
+		['list[][id]=3&list[][name]=A', { list: [{ id: '3' }, { name: 'A' }] }],
+		['tags[]=a&tags[]=b', { tags: ['a', 'b'] }],
+		['a[][b][]=1&a[][b][]=2', { a: [{ b: ['1'] }, { b: ['2'] }] }],
+		['x[0][y]=1&x[0][z]=2', { x: { 0: { y: '1', z: '2' } } }],
+	])('parses %s the way PHP means it: each [] starts a new element', (body, expected) => {
+		expect(parseDeliveryBody(body, 'application/x-www-form-urlencoded')).toEqual({ ok: true, body: expected });
+	});
+});
+
+describe('3. custom-object kind: any well-formed body is accepted', () => {
+	const custom = () => ({ ...setup({ webhookKind: 'custom' }), queryAuth: { name: 'secret', value: PASTED_SECRET } });
+	const deliverJson = (body: unknown) =>
+		deliverToNode(custom(), { body: JSON.stringify(body), contentType: 'application/json', query: { secret: PASTED_SECRET } });
+
+	it.each([
+		['a numeric date_time', { type: 'order_created', date_time: 1715678467 }, 'order_created'],
+		['contact.fields as an array of objects', { event: 'order_updated', contact: { email: 'a@b.c', fields: [{ id: 1, value: 'x' }] } }, 'order_updated'],
+		['message as an object', { webhook_event: 'note', message: { subject: 'Hi', lines: [1, 2] } }, 'note'],
+		['an empty type', { type: '', topic: 'invoice_paid', data: { total: 9.5 } }, 'invoice_paid'],
+		['no name at all', { order: { id: 'A-1' } }, 'custom'],
+	])('%s: 200, one item named by its event, the shapes passed through', async (_, body, event) => {
+		const { result, response } = await deliverJson(body);
+		expect(response.status).toBe(200);
+		const [item] = emitted(result) as Array<Record<string, unknown>>;
+		expect(item.event).toBe(event);
+		for (const [key, value] of Object.entries(body)) {
+			if (!['event', 'webhook_event', 'topic'].includes(key) && !(key === 'type' && value !== '')) expect(item[key]).toEqual(value);
+		}
+	});
+});
+
+describe('4. dedup windows', () => {
+	const settingsFor = (parameters: Record<string, unknown>) =>
+		readSettings({ getNodeParameter: (name: string, fallback: unknown) => parameters[name] ?? fallback } as never);
+
+	it('defaults to 60 minutes for registered events and 1 minute for the pasted kinds', () => {
+		expect(DEFAULT_WINDOW_MINUTES).toEqual({ subscriptions: 60, automation: 1, custom: 1 });
+		expect(settingsFor({}).windowMs).toBe(60 * 60_000);
+		expect(settingsFor({ webhookKind: 'automation' }).windowMs).toBe(60_000);
+		expect(settingsFor({ webhookKind: 'custom' }).windowMs).toBe(60_000);
+		expect(settingsFor({ webhookKind: 'automation', options: { dedupWindowMinutes: 5 } }).windowMs).toBe(5 * 60_000);
+	});
+
+	it('runs an automation body again after the window, once for near-immediate copies', async () => {
+		const trigger = { ...setup({ webhookKind: 'automation' }), queryAuth: { name: 'secret', value: PASTED_SECRET } };
+		const send = () => deliverToNode(trigger, { body: bodyOf('(automation)'), query: { secret: PASTED_SECRET } });
+		const realNow = Date.now;
+		try {
+			const start = realNow();
+			Date.now = () => start;
+			expect(emitted((await send()).result)).toHaveLength(1);
+			Date.now = () => start + 5_000;
+			expect((await send()).result).toEqual({ webhookResponse: { received: true, emitted: false, reason: 'duplicate' } });
+			Date.now = () => start + 61_000;
+			expect(emitted((await send()).result)).toHaveLength(1);
+		} finally {
+			Date.now = realNow;
+		}
+	});
+});
+
+describe('5. the pasted kinds keep no secret in a parameter', () => {
+	it('has no "secret" parameter; the secret comes from the Query Auth credential', async () => {
+		const { trigger } = await import('./support/n8nContext');
+		expect(trigger.description.properties.map((property) => property.name)).not.toContain('secret');
+		expect(trigger.description.credentials).toContainEqual(
+			expect.objectContaining({ name: 'httpQueryAuth', required: true, displayOptions: { show: { webhookKind: ['automation', 'custom'] } } }),
+		);
+	});
+
+	it('refuses activation without a Query Auth credential (a node from before the change), naming the fix', async () => {
+		const upgraded = setup({ webhookKind: 'automation', secret: 'the-old-parameter-0123456789' });
+		const failure = (await activate(upgraded).catch((error: unknown) => error)) as Error & { description?: string };
+		expect(failure.message).toBe("Choose a Query Auth credential for the pasted URL's secret");
+		expect(failure.description).toContain('Create one with Name "secret"');
+		expect(simulator().requests).toEqual([]);
+	});
+
+	it('refuses activation without a usable Query Auth credential, naming the fix', async () => {
+		const trigger = { ...setup({ webhookKind: 'automation' }), queryAuth: { name: 'secret', value: 'too-short' } };
+		const failure = (await activate(trigger).catch((error: unknown) => error)) as Error & { description?: string };
+		expect(failure.message).toBe('The Query Auth credential needs a parameter name and a value of at least 16 characters');
+		expect(failure.description).toContain('paste <Production URL>?<name>=<value>');
+		expect(JSON.stringify(failure)).not.toContain('too-short');
+	});
+});
+
+describe('6. switching Webhook Kind', () => {
+	it('removes the webhooks registered as "Events" when activated as a pasted kind with the API credential kept', async () => {
+		const trigger = setup();
+		await activate(trigger);
+		expect(simulator().webhooks()).toHaveLength(1);
+		const switched = { ...trigger, parameters: { ...trigger.parameters, webhookKind: 'automation' }, queryAuth: { name: 'secret', value: PASTED_SECRET } };
+		await activate(switched);
+		expect(simulator().webhooks()).toEqual([]);
+		expect(stateOf(switched).webhookIds).toEqual({ production: [] });
+	});
+
+	it('removes them on deactivation as a pasted kind too', async () => {
+		const trigger = setup();
+		await activate(trigger);
+		await deactivate({ ...trigger, parameters: { ...trigger.parameters, webhookKind: 'custom' }, queryAuth: { name: 'secret', value: PASTED_SECRET } });
+		expect(simulator().webhooks()).toEqual([]);
+	});
+
+	it('leaves a webhook made by hand for the pasted URL alone', async () => {
+		const byHand = simulator().seedWebhook({ name: 'by hand', url: `${ENDPOINT}?secret=${PASTED_SECRET}`, events: ['subscribe'], sources: ['public'], listid: '0' });
+		const trigger = { ...setup({ webhookKind: 'automation' }), queryAuth: { name: 'secret', value: PASTED_SECRET } };
+		await activate(trigger);
+		await deactivate(trigger);
+		expect(simulator().webhooks()).toEqual([byHand]);
+	});
+
+	it('says how to remove them when the API credential was set to None', async () => {
+		const trigger = setup();
+		await activate(trigger);
+		const switched = {
+			...trigger,
+			parameters: { ...trigger.parameters, webhookKind: 'automation', authentication: 'none' },
+			queryAuth: { name: 'secret', value: PASTED_SECRET },
+		};
+		const failure = (await activate(switched).catch((error: unknown) => error)) as Error & { description?: string };
+		expect(failure.message).toBe('This node still has 1 webhook(s) in ActiveCampaign from when it registered events');
+		expect(failure.description).toContain('Choose your ActiveCampaign credential under "Credential Type"');
+		expect(simulator().webhooks()).toHaveLength(1);
+	});
+});
+
+describe('8. smaller gaps', () => {
+	it('refuses an http:// API URL (the key would travel in clear), loopback excepted', () => {
+		expect(() => normaliseApiUrl('http://acct.api-us1.com')).toThrow(
+			'The ActiveCampaign API URL "http://acct.api-us1.com" is not https, so the API key would be sent unencrypted',
+		);
+		expect(normaliseApiUrl('http://localhost:8080/api/3')).toBe('http://localhost:8080');
+	});
+
+	it('refuses activation with an http:// API URL before any request', async () => {
+		const trigger = { ...setup(), credentials: { apiUrl: simulator().apiUrl.replace('127.0.0.1', 'ac.example.test'), apiKey: API_KEY } };
+		await expect(activate(trigger)).rejects.toThrow('is not https, so the API key would be sent unencrypted');
+		expect(simulator().requests).toEqual([]);
+	});
+
+	const credentialTestBase = (apiUrl: string) =>
+		(new Function('$credentials', `return ${API_BASE_EXPRESSION}`) as (credentials: { apiUrl: string }) => string)({ apiUrl });
+
+	it.each([
+		'https://acct.api-us1.com',
+		'  https://acct.api-us1.com/  ',
+		'acct.api-us1.com',
+		'acct.api-us1.com/API/3/',
+		'HTTPS://acct.api-us1.com/api/3',
+		'http://127.0.0.1:8080/api/3',
+	])('the credential test reaches the same API URL as the node for %j', (apiUrl) => {
+		expect(credentialTestBase(apiUrl)).toBe(normaliseApiUrl(apiUrl));
+	});
+
+	it('the credential test sends a plain-http API URL nowhere', () => {
+		expect(credentialTestBase('http://acct.api-us1.com')).toBe('https://plain-http-is-refused.invalid');
+	});
+
+	it('removes, in production, a test webhook an n8n restart left behind', async () => {
+		const trigger = setup();
+		await activate(trigger, 'manual');
+		const [leftover] = simulator().webhooks();
+		expect(leftover.url).toContain(`/webhook-test/${WEBHOOK_ID}/webhook?`);
+		await activate(trigger);
+		expect(simulator().webhooks().map((webhook) => webhook.url.split('?')[0])).toEqual([ENDPOINT]);
+	});
+
+	it("encodes n8n's parsed form again when the raw body is missing, repeated keys in order", async () => {
+		const trigger = setup({ events: ['unsubscribe'] }, { [STATE_KEY]: { secret: SECRET } });
+		const body = bodyOf('unsubscribe').replace('&list=3&', '&list%5B%5D%5Bid%5D=3&list%5B%5D%5Bid%5D=5&');
+		const withRaw = await deliverToNode(trigger, { body, query: { secret: SECRET } });
+		const without = await deliverToNode(setup({ events: ['unsubscribe'] }, { [STATE_KEY]: { secret: SECRET } }), {
+			body,
+			query: { secret: SECRET },
+			withoutRawBody: true,
+		});
+		expect(emitted(without.result)).toEqual(emitted(withRaw.result));
+		expect(emitted(without.result)).toHaveLength(1);
+	});
+});
