@@ -20,6 +20,7 @@ const CONTENT_TYPE = 'application/x-www-form-urlencoded';
 /** A subscriptions node that chose every event, source and list, with the default options. */
 export const SETTINGS: ReceiveSettings = {
 	kind: 'subscriptions',
+	store: 'staticData',
 	events: [...EVENT_IDS],
 	sources: [...SOURCE_IDS],
 	listIds: [],

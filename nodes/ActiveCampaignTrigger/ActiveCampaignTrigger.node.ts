@@ -15,7 +15,7 @@ import { properties } from './description';
 import { settle } from './apiClient';
 import { ensureSubscriptions } from './reconcile';
 import { receiveDelivery } from './receive';
-import { MIN_PASTED_SECRET_LENGTH, readQueryAuth, readSettings } from './settings';
+import { MIN_PASTED_SECRET_LENGTH, readQueryAuth, readRedisSettings, readSettings } from './settings';
 import { clientFor, removeRegisteredWebhooks, subscriptionSetup, toNodeError } from './subscription';
 
 export class ActiveCampaignTrigger implements INodeType {
@@ -30,10 +30,10 @@ export class ActiveCampaignTrigger implements INodeType {
 		defaults: { name: 'ActiveCampaign Trigger' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
-		// Two of n8n's built-in credential types are reused on purpose, so users pick what they already have:
-		// ActiveCampaign's API credential and Query Auth for the secret of a pasted URL. n8n's community rules
-		// flag any credential from outside the package (and a name without "Api"); scripts/scan-package.mjs
-		// accepts exactly these two names.
+		// Three of n8n's built-in credential types are reused on purpose, so users pick what they already have:
+		// ActiveCampaign's API credential, Query Auth for the secret of a pasted URL, and Redis for the dedup
+		// store in queue mode. n8n's community rules flag any credential from outside the package (and a name
+		// without "Api"); scripts/scan-package.mjs accepts exactly these names.
 		credentials: [
 			{
 				name: 'activeCampaignTriggerApi',
@@ -51,6 +51,12 @@ export class ActiveCampaignTrigger implements INodeType {
 				name: 'httpQueryAuth',
 				required: true,
 				displayOptions: { show: { webhookKind: ['automation', 'custom'] } },
+			},
+			{
+				// eslint-disable-next-line @n8n/community-nodes/no-credential-reuse, @n8n/community-nodes/valid-credential-references -- n8n's built-in Redis credential, see above
+				name: 'redis',
+				required: true,
+				displayOptions: { show: { dedupStore: ['redis'] } },
 			},
 		],
 		webhooks: [
@@ -124,6 +130,7 @@ export class ActiveCampaignTrigger implements INodeType {
 
 async function runStep(context: IHookFunctions, allowCreate: boolean): Promise<boolean> {
 	const settings = readSettings(context);
+	if (settings.store === 'redis' && settings.deduplicate) await assertRedisCredential(context);
 	if (settings.kind !== 'subscriptions') {
 		// Nothing to register: the user pastes the URL. The secret must be usable, and webhooks this node
 		// registered before its kind was changed must go.
@@ -155,6 +162,17 @@ async function assertPastedSecret(context: IHookFunctions): Promise<void> {
 	if (name === '' || value.length < MIN_PASTED_SECRET_LENGTH) {
 		throw new NodeOperationError(context.getNode(), `The Query Auth credential needs a parameter name and a value of at least ${MIN_PASTED_SECRET_LENGTH} characters`, {
 			description: `Open the credential and set, e.g., Name "secret" and a random Value of at least ${MIN_PASTED_SECRET_LENGTH} characters; then paste <Production URL>?<name>=<value> into ActiveCampaign.`,
+		});
+	}
+}
+
+/** Redis itself may be down at activation (deliveries then pass undeduplicated); its credential must be set. */
+async function assertRedisCredential(context: IHookFunctions): Promise<void> {
+	const redis = await settle(readRedisSettings(context));
+	if (!redis.ok) {
+		throw new NodeOperationError(context.getNode(), 'Choose a Redis credential for the Redis dedup store', {
+			description:
+				'Pick the Redis your n8n queue mode uses (any Redis that every n8n process reaches will do), or set Dedup Store to "Workflow Static Data" for a single n8n process.',
 		});
 	}
 }

@@ -117,6 +117,28 @@ export const properties: INodeProperties[] = [
 		displayOptions: onlyFor('custom'),
 	},
 	{
+		displayName: 'Dedup Store',
+		name: 'dedupStore',
+		type: 'options',
+		noDataExpression: true,
+		options: [
+			{
+				name: 'Workflow Static Data',
+				value: 'staticData',
+				description: 'One n8n process: the node remembers events in its static data',
+			},
+			{
+				name: 'Redis',
+				value: 'redis',
+				description:
+					'Queue mode or several n8n processes: one atomic claim per event in Redis, shared by every process',
+			},
+		],
+		default: 'staticData',
+		description:
+			'Where delivered events are remembered to drop their duplicates. In queue mode each webhook process has its own copy of static data, so only Redis holds there.',
+	},
+	{
 		displayName: 'Options',
 		name: 'options',
 		type: 'collection',

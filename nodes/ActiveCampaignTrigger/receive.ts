@@ -10,7 +10,8 @@ import { SECRET_PARAMETER } from './deliveryUrl';
 import { toItem, type DeliveryItem } from './normalise';
 import { parseDeliveryBody } from './parse';
 import { secretsMatch } from './secret';
-import { nodeState, readQueryAuth, readSettings, type ReceiveSettings } from './settings';
+import { claimDelivery, dedupKey } from './redisStore';
+import { nodeState, readQueryAuth, readRedisSettings, readSettings, type ReceiveSettings } from './settings';
 
 export type Outcome =
 	| { action: 'reject'; status: number; reason: string }
@@ -36,6 +37,8 @@ export interface Decision {
 	outcome: Outcome;
 	/** The dedup table to persist, when it changed. */
 	dedupState?: IDataObject;
+	/** With the Redis store: the fingerprint of an event to emit, which the caller claims there. */
+	fingerprint?: string;
 }
 
 /** Why an item is not wanted by these settings, or undefined when it is. */
@@ -83,6 +86,7 @@ export function decideDelivery(
 	const reason = filterReason(item, settings);
 	if (reason) return { outcome: { action: 'drop', event: item.event, reason } };
 	if (!settings.deduplicate) return { outcome: { action: 'emit', item } };
+	if (settings.store === 'redis') return { outcome: { action: 'emit', item }, fingerprint: fingerprint(parsed.body) };
 
 	const recorded = recordDelivery(dedup.state, dedup.scope, fingerprint(parsed.body), dedup.now, {
 		windowMs: settings.windowMs,
@@ -114,6 +118,8 @@ function rawBodyOf(context: IWebhookFunctions, contentType: string | undefined):
 
 export async function receiveDelivery(context: IWebhookFunctions): Promise<IWebhookResponseData> {
 	const settings = readSettings(context);
+	// Test mode ("listen for test event") gets its own claims: it may run while the workflow is active.
+	const scope = `${context.getWorkflow().id}:${context.getNode().id}:${context.getMode()}`;
 	const state = nodeState(context.getWorkflowStaticData('node'));
 	const query = context.getQueryData() as Record<string, unknown>;
 	const secret =
@@ -121,7 +127,7 @@ export async function receiveDelivery(context: IWebhookFunctions): Promise<IWebh
 			? { name: SECRET_PARAMETER, value: state.secret ?? '' }
 			: await readQueryAuth(context);
 	const contentType = context.getRequestObject().headers['content-type'];
-	const { outcome, dedupState } = decideDelivery(
+	const { outcome, dedupState, fingerprint: claimKey } = decideDelivery(
 		{
 			rawBody: rawBodyOf(context, contentType),
 			contentType,
@@ -130,8 +136,7 @@ export async function receiveDelivery(context: IWebhookFunctions): Promise<IWebh
 		secret.value,
 		settings,
 		{
-			// Test mode ("listen for test event") gets its own claims: it may run while the workflow is active.
-			scope: `${context.getWorkflow().id}:${context.getNode().id}:${context.getMode()}`,
+			scope,
 			state: state.dedup,
 			now: Date.now(),
 		},
@@ -152,6 +157,7 @@ export async function receiveDelivery(context: IWebhookFunctions): Promise<IWebh
 			log.info(`ActiveCampaign Trigger dropped a duplicate "${outcome.event}" delivery`);
 			return { webhookResponse: { received: true, emitted: false, reason: 'duplicate' } };
 		case 'emit': {
+			if (claimKey !== undefined) return await emitOnce(context, settings, dedupKey(scope, claimKey), outcome.item);
 			// Answered before n8n starts the execution. Left to n8n, 2.x answers (and saves the static data)
 			// only after the run has started, by which time a new Workflow object has reset the flag that says
 			// the static data changed, and the dedup table would never be saved.
@@ -160,4 +166,36 @@ export async function receiveDelivery(context: IWebhookFunctions): Promise<IWebh
 			return { noWebhookResponse: true, workflowData: [[item]] };
 		}
 	}
+}
+
+/**
+ * The Redis store's path: claim the event, then let n8n answer (on n8n 2.x in queue mode a 2xx then means the
+ * execution was enqueued) and settle the claim when the answer has left. Static data is not touched, so n8n
+ * has nothing to save and its own answer path is the right one.
+ */
+async function emitOnce(context: IWebhookFunctions, settings: ReceiveSettings, key: string, item: DeliveryItem): Promise<IWebhookResponseData> {
+	const claim = await claimDelivery(await readRedisSettings(context), key, settings.windowMs, context.logger);
+	if (claim.outcome === 'duplicate') {
+		context.logger.info(`ActiveCampaign Trigger dropped a duplicate "${item.event}" delivery`);
+		return { webhookResponse: { received: true, emitted: false, reason: 'duplicate' } };
+	}
+	if (claim.outcome === 'pending') {
+		// Not 2xx: the copy in flight may still fail, and then this one must be retried.
+		context.logger.info(`ActiveCampaign Trigger asked for a retry of a "${item.event}" delivery whose copy is in flight`);
+		context.getResponseObject().status(409).json({ message: 'A copy of this event is being processed; retry later' });
+		return { noWebhookResponse: true };
+	}
+	if (claim.outcome === 'claimed') {
+		const response = context.getResponseObject();
+		let settled = false;
+		const settle = (succeeded: boolean) => {
+			if (settled) return;
+			settled = true;
+			void claim.settle(succeeded);
+		};
+		// 'finish': the whole answer was handed to the operating system; 'close' without it: the request died.
+		response.once('finish', () => settle(response.statusCode >= 200 && response.statusCode < 300));
+		response.once('close', () => settle(response.writableFinished && response.statusCode >= 200 && response.statusCode < 300));
+	}
+	return { workflowData: [[{ json: item as unknown as IDataObject }]] };
 }

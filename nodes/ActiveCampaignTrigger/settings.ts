@@ -5,6 +5,7 @@ import type { IDataObject, IHookFunctions, IWebhookFunctions } from 'n8n-workflo
 
 import { SOURCE_IDS } from './catalog';
 import { DEFAULT_WINDOW_MS } from './dedup';
+import type { RedisSettings } from './redisStore';
 
 /**
  * - `subscriptions`: webhooks registered through the API on activation (standard events).
@@ -13,8 +14,12 @@ import { DEFAULT_WINDOW_MS } from './dedup';
  */
 export type WebhookKind = 'subscriptions' | 'automation' | 'custom';
 
+/** Where claims of delivered events live: the node's static data (one n8n process) or Redis (several). */
+export type DedupStore = 'staticData' | 'redis';
+
 export interface ReceiveSettings {
 	kind: WebhookKind;
+	store: DedupStore;
 	/** Events to emit; empty means any. */
 	events: string[];
 	sources: string[];
@@ -61,6 +66,22 @@ export interface QueryAuth {
 	value: string;
 }
 
+/** n8n's built-in Redis credential, for the Redis dedup store. */
+export const REDIS_CREDENTIAL = 'redis';
+
+export async function readRedisSettings(context: IWebhookFunctions | IHookFunctions): Promise<RedisSettings> {
+	const credentials = await context.getCredentials(REDIS_CREDENTIAL);
+	return {
+		host: String(credentials.host ?? 'localhost'),
+		port: Number(credentials.port ?? 6379),
+		user: String(credentials.user ?? ''),
+		password: String(credentials.password ?? ''),
+		database: Number(credentials.database ?? 0),
+		ssl: credentials.ssl === true,
+		disableTlsVerification: credentials.disableTlsVerification === true,
+	};
+}
+
 /** The pasted kinds' secret: which query parameter carries it, and its value. */
 export async function readQueryAuth(context: IWebhookFunctions | IHookFunctions): Promise<QueryAuth> {
 	const credentials = await context.getCredentials(QUERY_AUTH_CREDENTIAL);
@@ -73,6 +94,7 @@ export function readSettings(context: IWebhookFunctions | IHookFunctions): Recei
 	const windowMinutes = options.dedupWindowMinutes ?? DEFAULT_WINDOW_MINUTES[kind];
 	const common = {
 		kind,
+		store: context.getNodeParameter('dedupStore', 'staticData') as DedupStore,
 		deduplicate: options.deduplicate ?? true,
 		windowMs: Math.max(1, windowMinutes) * 60_000,
 		includeRaw: options.includeRaw ?? false,

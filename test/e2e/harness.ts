@@ -101,6 +101,8 @@ export interface N8nInstance {
 	deactivate(workflowId: string): Promise<void>;
 	/** The workflow's stored executions, oldest first, each with the output items of `nodeName`. */
 	executions(workflowId: string, nodeName: string): Promise<ExecutionRecord[]>;
+	/** The workflow's stored executions without their data (cheap for thousands), oldest first. */
+	executionStatuses(workflowId: string): Promise<Array<Pick<ExecutionRecord, 'id' | 'status' | 'mode'>>>;
 	/** Polls `executions` until at least `count` have finished; returns all of them. */
 	waitForExecutions(workflowId: string, nodeName: string, count: number, timeoutMs?: number): Promise<ExecutionRecord[]>;
 	/**
@@ -158,6 +160,97 @@ const BROWSER_ID = 'n8n-e2e-harness';
 const HARNESS_STATE_FILE = 'e2e-harness.json';
 /** n8n prints this last when it starts: after the migrations and (v1) after activating the active workflows. */
 const READY_LOG_LINE = 'Editor is now accessible via';
+
+/** The environment every n8n process of the harness runs with; `options.env` last. */
+function n8nEnvironment(options: StartOptions, runtime: Runtime, baseUrl: string): NodeJS.ProcessEnv {
+	const settings = MAJOR_SETTINGS[options.version];
+	const nodeBinFolder = path.dirname(runtime.nodeBin);
+	// Jest sets NODE_ENV=test, in which n8n refuses to load nodes; n8n started from a shell has none.
+	const { NODE_ENV, ...inherited } = process.env;
+	return {
+		...inherited,
+		// The Node that runs n8n first, for the processes n8n starts itself (task runners, npm).
+		PATH: `${nodeBinFolder}${path.delimiter}${process.env.PATH ?? ''}`,
+		N8N_USER_FOLDER: path.resolve(options.userFolder),
+		N8N_PORT: String(options.port),
+		N8N_RUNNERS_BROKER_PORT: String(options.port + 1),
+		[settings.webhookUrlVariable]: options.webhookUrl ?? `${baseUrl}/`,
+		N8N_DIAGNOSTICS_ENABLED: 'false',
+		N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
+		N8N_TEMPLATES_ENABLED: 'false',
+		N8N_PERSONALIZATION_ENABLED: 'false',
+		// The tests read executions back, so keep every one whatever n8n's defaults become.
+		EXECUTIONS_DATA_SAVE_ON_SUCCESS: 'all',
+		EXECUTIONS_DATA_SAVE_ON_ERROR: 'all',
+		...settings.env,
+		...options.env,
+	};
+}
+
+/** Another process of a queue-mode n8n (`n8n webhook` or `n8n worker`), sharing the main's user folder. */
+export interface N8nProcess {
+	readonly command: 'webhook' | 'worker';
+	/** `http://localhost:<port>` (a webhook process's webhooks; a worker's health check). */
+	readonly baseUrl: string;
+	readonly logFile: string;
+	/** SIGKILL: the process dies mid-request, as in a crash. */
+	kill(): Promise<void>;
+	start(): Promise<void>;
+	stop(): Promise<void>;
+}
+
+const PROCESS_READY_LINES: Record<N8nProcess['command'], string> = {
+	webhook: 'Webhook listener waiting for requests.',
+	worker: 'n8n worker is now ready',
+};
+
+/** Starts `n8n webhook` or `n8n worker` with the same installation, user folder and environment rules. */
+export async function startN8nProcess(command: N8nProcess['command'], options: StartOptions): Promise<N8nProcess> {
+	const runtime = readRuntime(options.version);
+	const baseUrl = `http://localhost:${options.port}`;
+	const logFile = path.resolve(options.logFile ?? path.join(options.userFolder, `n8n-${command}-${options.port}.log`));
+	let child: ChildProcess | undefined;
+	const logs = () => (fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : '');
+	const stopWith = async (signal: NodeJS.Signals) => {
+		const running = child;
+		if (!running || running.exitCode !== null || running.signalCode !== null) return;
+		const exited = new Promise<void>((resolve) => running.once('exit', () => resolve()));
+		running.kill(signal);
+		const timer = setTimeout(() => running.kill('SIGKILL'), STOP_TIMEOUT_MS);
+		await exited;
+		clearTimeout(timer);
+		child = undefined;
+	};
+	const instance: N8nProcess = {
+		command,
+		baseUrl,
+		logFile,
+		async start() {
+			const logOffset = logs().length;
+			const logFd = fs.openSync(logFile, 'a');
+			const started = spawn(runtime.nodeBin, [runtime.n8nBin, command], {
+				cwd: options.userFolder,
+				env: n8nEnvironment(options, runtime, baseUrl),
+				stdio: ['ignore', logFd, logFd],
+			});
+			fs.closeSync(logFd);
+			child = started;
+			runningProcesses.add(started);
+			started.once('exit', () => runningProcesses.delete(started));
+			const ready = await pollUntil(READY_TIMEOUT_MS, async () => {
+				if (started.exitCode !== null || started.signalCode !== null) {
+					throw new Error(`n8n ${command} exited while starting:\n${logs().split('\n').slice(-40).join('\n')}`);
+				}
+				return logs().slice(logOffset).includes(PROCESS_READY_LINES[command]);
+			});
+			if (!ready) throw new Error(`n8n ${command} was not ready after ${READY_TIMEOUT_MS} ms:\n${logs().split('\n').slice(-40).join('\n')}`);
+		},
+		stop: async () => await stopWith('SIGTERM'),
+		kill: async () => await stopWith('SIGKILL'),
+	};
+	await instance.start();
+	return instance;
+}
 
 export async function startN8n(options: StartOptions): Promise<N8nInstance> {
 	const instance = new RunningN8n(options);
@@ -316,6 +409,19 @@ class RunningN8n implements N8nInstance {
 		if (MAJOR_SETTINGS[this.version].activatesAsync) await this.waitForPublication(workflowId, 'not_published');
 	}
 
+	async executionStatuses(workflowId: string): Promise<Array<Pick<ExecutionRecord, 'id' | 'status' | 'mode'>>> {
+		const records: Array<Pick<ExecutionRecord, 'id' | 'status' | 'mode'>> = [];
+		let cursor: string | null = null;
+		do {
+			const query = new URLSearchParams({ workflowId, includeData: 'false', limit: '250' });
+			if (cursor) query.set('cursor', cursor);
+			const page: ExecutionPage = await this.publicApi<ExecutionPage>('GET', `/executions?${query.toString()}`);
+			records.push(...page.data.map(({ id, status, mode }) => ({ id: String(id), status, mode })));
+			cursor = page.nextCursor;
+		} while (cursor);
+		return records.sort((a, b) => Number(a.id) - Number(b.id));
+	}
+
 	async executions(workflowId: string, nodeName: string): Promise<ExecutionRecord[]> {
 		const records: ExecutionRecord[] = [];
 		let cursor: string | null = null;
@@ -415,28 +521,7 @@ class RunningN8n implements N8nInstance {
 	}
 
 	private environment(): NodeJS.ProcessEnv {
-		const settings = MAJOR_SETTINGS[this.version];
-		const nodeBinFolder = path.dirname(this.runtime.nodeBin);
-		// Jest sets NODE_ENV=test, in which n8n refuses to load nodes; n8n started from a shell has none.
-		const { NODE_ENV, ...inherited } = process.env;
-		return {
-			...inherited,
-			// The Node that runs n8n first, for the processes n8n starts itself (task runners, npm).
-			PATH: `${nodeBinFolder}${path.delimiter}${process.env.PATH ?? ''}`,
-			N8N_USER_FOLDER: this.userFolder,
-			N8N_PORT: String(this.options.port),
-			N8N_RUNNERS_BROKER_PORT: String(this.options.port + 1),
-			[settings.webhookUrlVariable]: this.options.webhookUrl ?? `${this.baseUrl}/`,
-			N8N_DIAGNOSTICS_ENABLED: 'false',
-			N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
-			N8N_TEMPLATES_ENABLED: 'false',
-			N8N_PERSONALIZATION_ENABLED: 'false',
-			// The tests read executions back, so keep every one whatever n8n's defaults become.
-			EXECUTIONS_DATA_SAVE_ON_SUCCESS: 'all',
-			EXECUTIONS_DATA_SAVE_ON_ERROR: 'all',
-			...settings.env,
-			...this.options.env,
-		};
+		return n8nEnvironment(this.options, this.runtime, this.baseUrl);
 	}
 
 	/** Creates the owner and an API key in a fresh user folder, then logs in (the cookie ends with the process). */

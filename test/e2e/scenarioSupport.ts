@@ -1,6 +1,8 @@
 /**
  * Workflows, bodies and small helpers for scenario.e2e.test.ts.
  */
+import { randomUUID } from 'node:crypto';
+
 import { readExpectedItem, type DeliveryBody } from '../fixtures/deliveryBodies';
 import { TRIGGER_NAME, TRIGGER_TYPE } from '../support/triggerNode';
 import { pollUntil, type WorkflowJson } from './harness';
@@ -24,7 +26,8 @@ interface TriggerChoice {
 /** Our trigger node with a fixed webhookId, feeding a NoOp node. */
 function ourTrigger(name: string, webhookId: string, extra: { parameters: Record<string, unknown>; credentials?: Record<string, unknown> }): WorkflowJson {
 	return withDownstream(name, {
-		id: `${webhookId}-node`,
+		// UUIDs as n8n makes them: PostgreSQL keeps node ids in 36-character columns (n8n 2.x, queue suite).
+		id: randomUUID(),
 		name: TRIGGER_NAME,
 		type: TRIGGER_TYPE,
 		typeVersion: 1,
@@ -71,7 +74,7 @@ function withDownstream(name: string, trigger: Record<string, unknown>): Workflo
 		name,
 		nodes: [
 			trigger,
-			{ id: `${String(trigger.id)}-noop`, name: DOWNSTREAM_NAME, type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [220, 0], parameters: {} },
+			{ id: randomUUID(), name: DOWNSTREAM_NAME, type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [220, 0], parameters: {} },
 		],
 		connections: { [TRIGGER_NAME]: { main: [[{ node: DOWNSTREAM_NAME, type: 'main', index: 0 }]] } },
 		settings: { executionOrder: 'v1' },

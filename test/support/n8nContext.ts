@@ -7,6 +7,7 @@ import { mkdtempSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { parse as parseQueryString } from 'querystring';
+import { EventEmitter } from 'events';
 
 process.env.N8N_USER_FOLDER ??= mkdtempSync(join(tmpdir(), 'n8n-user-'));
 
@@ -44,6 +45,8 @@ export interface TriggerSetup {
 	credentials: { apiUrl: string; apiKey: string };
 	/** n8n's Query Auth credential (`httpQueryAuth`), the pasted kinds' secret. */
 	queryAuth?: { name: string; value: string };
+	/** n8n's Redis credential (`redis`), for the Redis dedup store. */
+	redis?: { host: string; port: number; database: number; password?: string };
 	/** Shared across contexts like n8n's database row: pass the same object to simulate one workflow. */
 	staticData: IDataObject;
 	/** n8n's WEBHOOK_URL, e.g. 'https://n8n.example.test/'. */
@@ -74,6 +77,7 @@ function workflowFor(setup: TriggerSetup): { workflow: Workflow; node: INode } {
 		credentials: {
 			[authentication]: { id: 'cred-1', name: 'ActiveCampaign' },
 			...(setup.queryAuth ? { httpQueryAuth: { id: 'cred-2', name: 'Query Auth' } } : {}),
+			...(setup.redis ? { redis: { id: 'cred-3', name: 'Redis' } } : {}),
 		},
 	};
 	const workflow = new Workflow({
@@ -104,7 +108,7 @@ function additionalDataFor(setup: TriggerSetup): IWorkflowExecuteAdditionalData 
 			authenticate: async (credentials: ICredentialDataDecryptedObject, _type: string, options: IHttpRequestOptions) =>
 				authenticate(credentials, options),
 			getDecrypted: async (_additionalData: unknown, _nodeCredentials: unknown, type: string) =>
-				type === 'httpQueryAuth' ? { ...setup.queryAuth } : { ...setup.credentials },
+				type === 'httpQueryAuth' ? { ...setup.queryAuth } : type === 'redis' ? { ...setup.redis } : { ...setup.credentials },
 		},
 	} as unknown as IWorkflowExecuteAdditionalData;
 }
@@ -188,22 +192,32 @@ export async function deliverToNode(
 		query: request.query ?? {},
 	};
 	const response: RecordedResponse = {};
-	const httpResponse = {
+	/** Like Express's response: a test ends it with `finish(status)`, as n8n's answer leaving would. */
+	const httpResponse = Object.assign(new EventEmitter(), {
+		statusCode: 200,
+		writableFinished: false,
 		status(code: number) {
 			response.status = code;
+			httpResponse.statusCode = code;
 			return httpResponse;
 		},
 		json(body: unknown) {
 			response.json = body;
 			return httpResponse;
 		},
-	};
+		finish(code: number) {
+			httpResponse.statusCode = code;
+			httpResponse.writableFinished = true;
+			httpResponse.emit('finish');
+			httpResponse.emit('close');
+		},
+	});
 	const additionalData = { ...additionalDataFor(setup), httpRequest, httpResponse } as unknown as IWorkflowExecuteAdditionalData;
 	const webhookData = { webhookDescription: trigger.description.webhooks![0], isTest: false } as unknown as IWebhookData;
 	const context = new WebhookContext(workflow, node, additionalData, mode, webhookData, [], null);
 	const result = await trigger.webhook.call(context);
 	Object.assign(setup.staticData, JSON.parse(JSON.stringify(workflow.staticData)));
-	return { result, response };
+	return { result, response, httpResponse };
 }
 
 function parseJsonOrEmpty(text: string): unknown {

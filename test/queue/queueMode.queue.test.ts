@@ -1,0 +1,239 @@
+/**
+ * Exactly one execution per event in a real queue-mode n8n (main, two webhook processes, one worker) on
+ * PostgreSQL and Redis, for both majors. The simulator plays ActiveCampaign and the load balancer: it sends
+ * each copy of a delivery to one of the two webhook processes. The Redis dedup store runs on a redis-server
+ * of the test's own, apart from the Redis of n8n's queue.
+ */
+import path from 'node:path';
+
+import { closeRedisConnections } from '../../nodes/ActiveCampaignTrigger/redisStore';
+import { REPO_ROOT, packPackage, type N8nMajor } from '../e2e/harness';
+import { triggerWorkflow, withContactId } from '../e2e/scenarioSupport';
+import { DELIVERY_BODIES } from '../fixtures/deliveryBodies';
+import { TRIGGER_NAME } from '../support/triggerNode';
+import { ActiveCampaignSimulator, type DeliveryResult } from '../simulator/ActiveCampaignSimulator';
+import { assertServices, startQueueCluster, type QueueCluster } from './cluster';
+import { OwnRedis } from './redisServer';
+
+const BASE_PORTS: Record<N8nMajor, number> = { v1: 5900, v2: 5950 };
+const PUBLIC_ORIGIN = 'https://n8n.queue.test';
+const API_TOKEN = 'queue-suite-api-token';
+const WEBHOOK_IDS = { redis: '1b2c3d4e-0000-4000-8000-000000000001', staticData: '1b2c3d4e-0000-4000-8000-000000000002' };
+const DISTINCT_EVENTS = 500;
+const KILL_EVENTS = 200;
+const OUTAGE_EVENTS = 200;
+const AFTER_OUTAGE_EVENTS = 50;
+/** Events in flight at once (each as two copies). */
+const IN_FLIGHT = 25;
+/** Attempts per copy, half a second apart, before the sender gives up (ActiveCampaign keeps trying longer). */
+const RETRY_LIMIT = 120;
+const SUBSCRIBE = DELIVERY_BODIES.find((body) => body.event === 'subscribe')!;
+
+let packageTarball: string;
+
+beforeAll(() => {
+	assertServices();
+	packageTarball = packPackage(path.join(REPO_ROOT, '.cache', 'queue', 'pack'));
+});
+
+describe.each<N8nMajor>(['v1', 'v2'])('n8n %s in queue mode: two webhook processes, one worker', (version) => {
+	let cluster: QueueCluster;
+	let simulator: ActiveCampaignSimulator;
+	let dedupRedis: OwnRedis;
+	const workflowIds: Record<keyof typeof WEBHOOK_IDS, string> = { redis: '', staticData: '' };
+	/** The registered delivery URL (path and secret) of each workflow. */
+	const targets: Record<keyof typeof WEBHOOK_IDS, string> = { redis: '', staticData: '' };
+	let contactIds = version === 'v1' ? 100_000 : 200_000;
+
+	/**
+	 * One copy delivered as ActiveCampaign would: sent to a webhook process (the load balancer's choice) and,
+	 * while the answer is not a 2xx, sent again half a second later, to the other process. Returns every answer.
+	 */
+	async function deliverUntilAccepted(target: string, body: string, firstProcess: number): Promise<DeliveryResult[]> {
+		const answers: DeliveryResult[] = [];
+		for (let attempt = 0; attempt < RETRY_LIMIT; attempt++) {
+			const webhook = cluster.webhooks[(firstProcess + attempt) % cluster.webhooks.length];
+			const answer = await simulator.postTo(`${webhook.baseUrl}${target}`, body);
+			answers.push(answer);
+			if (answer.status >= 200 && answer.status < 300) return answers;
+			await new Promise((resolve) => setTimeout(resolve, 500));
+		}
+		return answers;
+	}
+
+	/** Sends each body twice at once, one copy to each webhook process first, `IN_FLIGHT` events at a time. */
+	async function sendTwiceToBothProcesses(target: string, bodies: readonly string[]): Promise<DeliveryResult[][]> {
+		const copies: DeliveryResult[][] = [];
+		for (let start = 0; start < bodies.length; start += IN_FLIGHT) {
+			const batch = bodies.slice(start, start + IN_FLIGHT);
+			copies.push(...(await Promise.all(batch.flatMap((body) => [0, 1].map(async (first) => await deliverUntilAccepted(target, body, first))))));
+		}
+		return copies;
+	}
+
+	/** How the copies ended: every one accepted in the end (`unaccepted` 0), and how many answers asked for a retry. */
+	const outcomeOf = (copies: DeliveryResult[][]) => ({
+		unaccepted: copies.filter((answers) => answers.at(-1)!.status !== 200).length,
+		retried: copies.reduce((sum, answers) => sum + answers.length - 1, 0),
+	});
+
+	/** Waits until `expected` executions finished, then a few seconds more for any extra; returns the count. */
+	async function settledExecutionCount(workflowId: string, expected: number): Promise<number> {
+		const deadline = Date.now() + 300_000;
+		let finished = 0;
+		while (Date.now() < deadline) {
+			const statuses = await cluster.main.executionStatuses(workflowId);
+			finished = statuses.filter((execution) => !['new', 'running', 'waiting'].includes(execution.status)).length;
+			if (finished >= expected && finished === statuses.length) break;
+			await new Promise((resolve) => setTimeout(resolve, 1000));
+		}
+		await new Promise((resolve) => setTimeout(resolve, 5000));
+		return (await cluster.main.executionStatuses(workflowId)).length;
+	}
+
+	const newEvents = (count: number) => Array.from({ length: count }, () => withContactId(SUBSCRIBE, String(++contactIds)).body);
+	const contactOf = (body: string) => new URLSearchParams(body).get('contact[id]')!;
+
+	/** How many executions each event (by contact id) started, once they have settled. */
+	async function runsPerEvent(workflowId: string, bodies: readonly string[]): Promise<Map<string, number>> {
+		const runs = new Map(bodies.map((body) => [contactOf(body), 0]));
+		await settledExecutionCount(workflowId, 0);
+		for (const execution of await cluster.main.executions(workflowId, TRIGGER_NAME)) {
+			const id = (execution.items[0]?.contact as { id?: string } | undefined)?.id;
+			if (id !== undefined && runs.has(id)) runs.set(id, runs.get(id)! + 1);
+		}
+		return runs;
+	}
+
+	/**
+	 * Streams each body as two copies, `IN_FLIGHT` events at a time, every copy retried until a 2xx; once
+	 * `trigger` copies have been answered, runs `disruption` alongside the stream.
+	 */
+	async function streamWith(target: string, bodies: readonly string[], trigger: number, disruption: () => Promise<void>) {
+		let answered = 0;
+		let disrupted: Promise<void> | undefined;
+		const copies: DeliveryResult[][] = [];
+		for (let start = 0; start < bodies.length; start += IN_FLIGHT) {
+			const batch = bodies.slice(start, start + IN_FLIGHT);
+			copies.push(
+				...(await Promise.all(
+					batch.flatMap((body) =>
+						[0, 1].map(async (first) => {
+							const answers = await deliverUntilAccepted(target, body, first);
+							if (++answered === trigger) disrupted = disruption();
+							return answers;
+						}),
+					),
+				)),
+			);
+		}
+		await disrupted;
+		return outcomeOf(copies);
+	}
+
+	beforeAll(async () => {
+		dedupRedis = await OwnRedis.start();
+		simulator = await ActiveCampaignSimulator.start({ apiToken: API_TOKEN });
+		cluster = await startQueueCluster({
+			version,
+			basePort: BASE_PORTS[version],
+			userFolder: path.join(REPO_ROOT, '.cache', 'queue', `cluster-${version}`),
+			packageTarball,
+			webhookUrl: `${PUBLIC_ORIGIN}/`,
+		});
+		const apiCredential = await cluster.main.importCredentials({
+			name: 'ActiveCampaign simulator',
+			type: 'activeCampaignTriggerApi',
+			data: { apiUrl: simulator.apiUrl, apiKey: API_TOKEN },
+		});
+		const redisCredential = await cluster.main.importCredentials({
+			name: 'Dedup Redis',
+			type: 'redis',
+			data: { host: '127.0.0.1', port: dedupRedis.port, database: 0, password: '', ssl: false },
+		});
+		for (const store of ['redis', 'staticData'] as const) {
+			const workflow = triggerWorkflow(`Queue: ${store}`, WEBHOOK_IDS[store], apiCredential, { events: ['subscribe'] });
+			const [trigger, ...rest] = workflow.nodes as Array<Record<string, unknown>>;
+			const node = {
+				...trigger,
+				parameters: { ...(trigger.parameters as Record<string, unknown>), dedupStore: store },
+				credentials: { ...(trigger.credentials as Record<string, unknown>), redis: { id: redisCredential, name: 'Dedup Redis' } },
+			};
+			workflowIds[store] = await cluster.main.importWorkflow({ ...workflow, nodes: [node, ...rest] });
+			await cluster.main.activate(workflowIds[store]);
+			const registered = simulator.webhooks().find((webhook) => webhook.url.includes(WEBHOOK_IDS[store]));
+			if (!registered) throw new Error(`The ${store} workflow registered no webhook`);
+			const url = new URL(registered.url);
+			targets[store] = `${url.pathname}${url.search}`;
+		}
+	});
+
+	it('runs no event twice when a webhook process is killed (SIGKILL) and restarted mid-stream', async () => {
+		const bodies = newEvents(KILL_EVENTS);
+		const [victim] = cluster.webhooks;
+		const outcome = await streamWith(targets.redis, bodies, KILL_EVENTS / 2, async () => {
+			await victim.kill();
+			await new Promise((resolve) => setTimeout(resolve, 2000));
+			await victim.start();
+		});
+		expect(outcome.unaccepted).toBe(0);
+		const runs = await runsPerEvent(workflowIds.redis, bodies);
+		const twice = [...runs].filter(([, count]) => count > 1).map(([id]) => id);
+		const never = [...runs].filter(([, count]) => count === 0).map(([id]) => id);
+		console.info(
+			`n8n ${version} queue mode, SIGKILL of a webhook process mid-stream: ${KILL_EVENTS} events, ${outcome.retried} retried copies, ` +
+				`${twice.length} ran twice, ${never.length} never ran${never.length > 0 ? ` (${never.join(', ')})` : ''}`,
+		);
+		expect(twice).toEqual([]);
+		// n8n 1.x answers a webhook before it enqueues the execution: a copy answered 200 by the process that is
+		// then killed may never run, and nothing tells ActiveCampaign to retry it. n8n 2.x answers after the enqueue.
+		if (version === 'v2') expect(never).toEqual([]);
+		else expect(never.length).toBeLessThanOrEqual(2 * IN_FLIGHT);
+	});
+
+	it('keeps answering and runs every event while the dedup Redis is down, and deduplicates again after', async () => {
+		const bodies = newEvents(OUTAGE_EVENTS);
+		const outcome = await streamWith(targets.redis, bodies, OUTAGE_EVENTS / 2, async () => {
+			await dedupRedis.stop();
+			await new Promise((resolve) => setTimeout(resolve, 3000));
+			await dedupRedis.resume();
+		});
+		expect(outcome.unaccepted).toBe(0);
+		const runs = await runsPerEvent(workflowIds.redis, bodies);
+		expect([...runs].filter(([, count]) => count === 0).map(([id]) => id)).toEqual([]);
+		const extra = [...runs.values()].reduce((sum, count) => sum + count - 1, 0);
+
+		// Once ioredis has reconnected (within two seconds), claims hold again.
+		await new Promise((resolve) => setTimeout(resolve, 3000));
+		const after = newEvents(AFTER_OUTAGE_EVENTS);
+		expect(outcomeOf(await sendTwiceToBothProcesses(targets.redis, after)).unaccepted).toBe(0);
+		const runsAfter = await runsPerEvent(workflowIds.redis, after);
+		console.info(`n8n ${version} queue mode, dedup Redis down for 3 s mid-stream: ${OUTAGE_EVENTS} events, ${extra} extra executions; after: exact`);
+		expect([...runsAfter.values()]).toEqual(after.map(() => 1));
+	});
+
+	afterAll(async () => {
+		await cluster?.stop();
+		await simulator?.close();
+		await closeRedisConnections();
+		await dedupRedis?.stop();
+	});
+
+	it(`runs ${DISTINCT_EVENTS} events sent twice at once to different webhook processes exactly ${DISTINCT_EVENTS} times with Redis`, async () => {
+		const outcome = outcomeOf(await sendTwiceToBothProcesses(targets.redis, newEvents(DISTINCT_EVENTS)));
+		expect(outcome.unaccepted).toBe(0);
+		expect(await settledExecutionCount(workflowIds.redis, DISTINCT_EVENTS)).toBe(DISTINCT_EVENTS);
+		console.info(`n8n ${version} queue mode, Redis store: ${outcome.retried} copies were answered 409 (their twin in flight) and retried`);
+	});
+
+	it('control: the static-data store in the same setup loses no event, and its extra executions are reported', async () => {
+		expect(outcomeOf(await sendTwiceToBothProcesses(targets.staticData, newEvents(DISTINCT_EVENTS)))).toEqual({ unaccepted: 0, retried: 0 });
+		const executions = await settledExecutionCount(workflowIds.staticData, DISTINCT_EVENTS);
+		console.info(
+			`n8n ${version} queue mode, ${DISTINCT_EVENTS} events x 2 copies on two webhook processes: Redis store ${DISTINCT_EVENTS} executions; ` +
+				`static-data store ${executions} (${executions - DISTINCT_EVENTS} extra)`,
+		);
+		expect(executions).toBeGreaterThanOrEqual(DISTINCT_EVENTS);
+		expect(executions).toBeLessThanOrEqual(2 * DISTINCT_EVENTS);
+	});
+});

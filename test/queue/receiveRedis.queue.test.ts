@@ -1,0 +1,89 @@
+/**
+ * The node's webhook() with the Redis dedup store, in n8n-core's real WebhookContext against a real Redis:
+ * n8n answers, the claim is settled by that answer, and static data is never written per event.
+ */
+import { closeRedisConnections } from '../../nodes/ActiveCampaignTrigger/redisStore';
+import { DELIVERY_BODIES } from '../fixtures/deliveryBodies';
+import { activate, deliverToNode, type TriggerSetup } from '../support/n8nContext';
+import { TRIGGER_STATE_KEY as STATE_KEY } from '../support/triggerNode';
+import { OwnRedis } from './redisServer';
+
+const SECRET = 'a-known-secret-of-32-characters!';
+const bodyOf = (event: string) => DELIVERY_BODIES.find((body) => body.event === event)!.body;
+let server: OwnRedis;
+let workflows = 0;
+
+beforeAll(async () => {
+	server = await OwnRedis.start();
+});
+
+afterAll(async () => {
+	await closeRedisConnections();
+	await server.stop();
+});
+
+function setup(): TriggerSetup {
+	return {
+		workflowId: `wf-redis-${++workflows}`,
+		parameters: { events: ['subscribe'], sources: ['public'], dedupStore: 'redis' },
+		credentials: { apiUrl: 'http://127.0.0.1:1', apiKey: 'unused' },
+		redis: { host: '127.0.0.1', port: server.port, database: 0 },
+		staticData: { [STATE_KEY]: { secret: SECRET } },
+	};
+}
+
+const deliver = (trigger: TriggerSetup) => deliverToNode(trigger, { body: bodyOf('subscribe'), query: { secret: SECRET } });
+
+it("emits with n8n's own answer, then takes a copy as a duplicate once that answer was a 2xx", async () => {
+	const trigger = setup();
+	const first = await deliver(trigger);
+	expect(first.result.noWebhookResponse).toBeUndefined();
+	expect(first.result.workflowData?.flat().map((item) => item.json.event)).toEqual(['subscribe']);
+	expect(first.response).toEqual({});
+	first.httpResponse.finish(200);
+	await new Promise((resolve) => setTimeout(resolve, 50));
+	const copy = await deliver(trigger);
+	expect(copy.result).toEqual({ webhookResponse: { received: true, emitted: false, reason: 'duplicate' } });
+	expect(trigger.staticData).toEqual({ [STATE_KEY]: { secret: SECRET } });
+});
+
+it('answers a copy that arrives while the first is in flight with 409, so it is retried, and starts nothing', async () => {
+	const trigger = setup();
+	const [a, b] = await Promise.all([deliver(trigger), deliver(trigger)]);
+	const [emitted, asked] = a.result.workflowData ? [a, b] : [b, a];
+	expect(emitted.result.workflowData?.flat()).toHaveLength(1);
+	expect({ result: asked.result, response: asked.response }).toEqual({
+		result: { noWebhookResponse: true },
+		response: { status: 409, json: { message: 'A copy of this event is being processed; retry later' } },
+	});
+	emitted.httpResponse.finish(200);
+	await new Promise((resolve) => setTimeout(resolve, 50));
+	expect((await deliver(trigger)).result).toEqual({ webhookResponse: { received: true, emitted: false, reason: 'duplicate' } });
+});
+
+it('lets the retry of a delivery whose answer was not a 2xx run', async () => {
+	const trigger = setup();
+	const failed = await deliver(trigger);
+	failed.httpResponse.finish(500);
+	await new Promise((resolve) => setTimeout(resolve, 50));
+	const retry = await deliver(trigger);
+	expect(retry.result.workflowData?.flat()).toHaveLength(1);
+});
+
+it('emits while Redis is down, so no event is lost', async () => {
+	const trigger = setup();
+	await server.stop();
+	try {
+		const during = await deliver(trigger);
+		expect(during.result.workflowData?.flat()).toHaveLength(1);
+	} finally {
+		await server.resume();
+	}
+});
+
+it('refuses activation without a Redis credential, naming the fix', async () => {
+	const { redis: _redis, ...trigger } = setup();
+	await expect(activate({ ...trigger, parameters: { ...trigger.parameters, webhookKind: 'automation' }, queryAuth: { name: 'secret', value: SECRET } })).rejects.toThrow(
+		'Choose a Redis credential for the Redis dedup store',
+	);
+});

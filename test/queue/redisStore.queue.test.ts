@@ -1,0 +1,121 @@
+/**
+ * The Redis dedup store against a real redis-server of the test's own: atomic claims, settling, expiry, and
+ * outages (stopped, slow) that never lose a delivery.
+ */
+import Redis from 'ioredis';
+
+import { COMMAND_TIMEOUT_MS, claimDelivery, closeRedisConnections, dedupKey, type Claim, type RedisSettings } from '../../nodes/ActiveCampaignTrigger/redisStore';
+import { OwnRedis } from './redisServer';
+
+let server: OwnRedis;
+let settings: RedisSettings;
+let admin: Redis;
+let keys = 0;
+const WINDOW_MS = 60 * 60_000;
+
+class RecordingLog {
+	readonly lines: string[] = [];
+	warn(message: string) {
+		this.lines.push(`warn: ${message}`);
+	}
+	info(message: string) {
+		this.lines.push(`info: ${message}`);
+	}
+}
+
+const newKey = () => dedupKey('wf-1:node-1:webhook', `fingerprint-${++keys}`);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+beforeAll(async () => {
+	server = await OwnRedis.start();
+	settings = { host: '127.0.0.1', port: server.port, database: 3, ssl: false, disableTlsVerification: false };
+	admin = new Redis({ host: '127.0.0.1', port: server.port, db: 3, lazyConnect: true, maxRetriesPerRequest: 0 });
+	admin.on('error', () => undefined);
+});
+
+afterAll(async () => {
+	await closeRedisConnections();
+	admin.disconnect();
+	await server.stop();
+});
+
+describe('claims', () => {
+	it('gives exactly one of 50 concurrent copies the claim; the others learn that a copy is in flight', async () => {
+		const key = newKey();
+		const claims = await Promise.all(Array.from({ length: 50 }, async () => await claimDelivery(settings, key, WINDOW_MS, new RecordingLog())));
+		expect(claims.map((claim) => claim.outcome).sort()).toEqual(['claimed', ...Array.from({ length: 49 }, () => 'pending')]);
+	});
+
+	it('holds a pending claim briefly and a settled success for the whole window', async () => {
+		const key = newKey();
+		const claim = (await claimDelivery(settings, key, WINDOW_MS, new RecordingLog())) as Extract<Claim, { outcome: 'claimed' }>;
+		const pendingTtl = await admin.pttl(key);
+		expect(pendingTtl).toBeGreaterThan(0);
+		expect(pendingTtl).toBeLessThanOrEqual(30_000);
+		await claim.settle(true);
+		expect(await admin.pttl(key)).toBeGreaterThan(30_000);
+		expect((await claimDelivery(settings, key, WINDOW_MS, new RecordingLog())).outcome).toBe('duplicate');
+	});
+
+	it('deletes the claim when the answer was not a success, so the retry runs', async () => {
+		const key = newKey();
+		const claim = (await claimDelivery(settings, key, WINDOW_MS, new RecordingLog())) as Extract<Claim, { outcome: 'claimed' }>;
+		await claim.settle(false);
+		expect(await admin.exists(key)).toBe(0);
+		expect((await claimDelivery(settings, key, WINDOW_MS, new RecordingLog())).outcome).toBe('claimed');
+	});
+
+	it('lets an unsettled claim expire (a process died mid-request), and never deletes a later claim', async () => {
+		const key = newKey();
+		const windowMs = 300;
+		const first = (await claimDelivery(settings, key, windowMs, new RecordingLog())) as Extract<Claim, { outcome: 'claimed' }>;
+		await sleep(windowMs + 100);
+		const second = await claimDelivery(settings, key, windowMs, new RecordingLog());
+		expect(second.outcome).toBe('claimed');
+		await first.settle(false);
+		expect(await admin.exists(key)).toBe(1);
+	});
+
+	it('keys claims by workflow, node and mode under the documented prefix', () => {
+		expect(dedupKey('wf-1:node-1:webhook', 'abc')).toBe('n8n-nodes-activecampaign-trigger:dedup:wf-1:node-1:webhook:abc');
+	});
+});
+
+describe('outages', () => {
+	it('passes deliveries through while Redis is stopped, warns once, and resumes when it is back', async () => {
+		const log = new RecordingLog();
+		const key = newKey();
+		expect((await claimDelivery(settings, key, WINDOW_MS, log)).outcome).toBe('claimed');
+		await server.stop();
+		const during = [];
+		for (let i = 0; i < 5; i++) during.push((await claimDelivery(settings, newKey(), WINDOW_MS, log)).outcome);
+		expect(during).toEqual(['unavailable', 'unavailable', 'unavailable', 'unavailable', 'unavailable']);
+		expect(log.lines.filter((line) => line.startsWith('warn:'))).toHaveLength(1);
+		expect(log.lines[0]).toMatch(/^warn: ActiveCampaign Trigger: the Redis dedup store does not answer/);
+
+		await server.resume();
+		let outcome = 'unavailable';
+		for (let attempt = 0; attempt < 100 && outcome === 'unavailable'; attempt++) {
+			outcome = (await claimDelivery(settings, newKey(), WINDOW_MS, log)).outcome;
+			if (outcome === 'unavailable') await sleep(100);
+		}
+		expect(outcome).toBe('claimed');
+		expect(log.lines.filter((line) => line.startsWith('warn:'))).toHaveLength(1);
+		expect(log.lines.at(-1)).toBe('info: ActiveCampaign Trigger: the Redis dedup store answers again; deduplication resumed');
+	});
+
+	it(`passes a delivery through when Redis is slower than ${COMMAND_TIMEOUT_MS} ms`, async () => {
+		const log = new RecordingLog();
+		await claimDelivery(settings, newKey(), WINDOW_MS, log);
+		const blocker = new Redis({ host: '127.0.0.1', port: server.port });
+		try {
+			const blocked = blocker.call('DEBUG', 'SLEEP', '1.5');
+			await sleep(50);
+			expect((await claimDelivery(settings, newKey(), WINDOW_MS, log)).outcome).toBe('unavailable');
+			await blocked;
+		} finally {
+			blocker.disconnect();
+		}
+		expect(log.lines.filter((line) => line.startsWith('warn:'))).toHaveLength(1);
+	});
+});
