@@ -96,7 +96,8 @@ function connect(settings: RedisSettings): PooledConnection {
 			// Fail at once while disconnected instead of queueing: the delivery must not wait for Redis.
 			enableOfflineQueue: false,
 			maxRetriesPerRequest: 0,
-			retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+			// Reconnect soon after an outage ends: every half second at most, a cheap attempt while Redis is down.
+			retryStrategy: (attempt) => Math.min(attempt * 100, 500),
 		});
 		// Errors surface through the failed commands; without a listener ioredis would print each one.
 		redis.on('error', () => undefined);
