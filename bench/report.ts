@@ -11,7 +11,10 @@ export type ResultKey =
 	| 'p2_state_bytes'
 	| 'p3_ratio_latency'
 	| 'p3_ratio_duplicate'
-	| 'p4_heap_growth_mb';
+	| 'p4_heap_growth_mb'
+	| 'p5_throughput_ratio'
+	| 'p5_extra_executions'
+	| 'p5_static_writes_per_event';
 
 interface Goal {
 	key: ResultKey;
@@ -31,6 +34,9 @@ export const GOALS: readonly Goal[] = [
 	{ key: 'p3_ratio_latency', what: 'HTTP latency in n8n, ours / built-in', goal: '<= 1.05', met: (v) => v <= 1.05, digits: 3 },
 	{ key: 'p3_ratio_duplicate', what: 'HTTP latency, duplicate / unique delivery', goal: 'far below 1', digits: 3 },
 	{ key: 'p4_heap_growth_mb', what: 'heap growth over 1,000,000 events (MB)', goal: '< 20', met: (v) => v < 20, digits: 2 },
+	{ key: 'p5_throughput_ratio', what: 'queue mode: deliveries/s, ours (Redis) / built-in', goal: '>= 1.0', met: (v) => v >= 1, digits: 3 },
+	{ key: 'p5_extra_executions', what: 'queue mode: executions beyond distinct events', goal: '0', met: (v) => v === 0, digits: 0 },
+	{ key: 'p5_static_writes_per_event', what: 'queue mode: static-data row writes per event', goal: '0', met: (v) => v === 0, digits: 3 },
 ];
 
 export type Results = Record<ResultKey, number | null> & {

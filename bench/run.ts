@@ -14,6 +14,7 @@ import { BODIES } from './bodies';
 import { measureDedupCost } from './dedupCost';
 import { measureHttpLatency, n8nVersion, type HttpLatency } from './http';
 import { comparePipelineWithQs, measureHeapGrowth } from './pipeline';
+import { measureQueueMode, type QueueOptions } from './queueMode';
 import { barChart, missedGoals, resultsTable, round, type Results } from './report';
 import { FULL, SMOKE } from './settings';
 
@@ -24,7 +25,34 @@ const N8N_RUNTIME = path.join(n8nInstallFolder('v1'), 'runtime.json');
 const started = Date.now();
 const log = (line: string) => console.log(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
 
+/** P5 alone, merged into the committed bench/results.json (`npm run bench:queue`). */
+async function queueOnly(): Promise<void> {
+	const file = path.join(REPO_ROOT, 'bench', 'results.json');
+	const results = JSON.parse(fs.readFileSync(file, 'utf8')) as Results;
+	const { details_p5: details, ...keys } = await queueResults(FULL.queue);
+	Object.assign(results, keys);
+	results.details.p5 = details;
+	fs.writeFileSync(file, `${JSON.stringify(results, null, '\t')}\n`);
+	console.log(`\n${resultsTable(results)}\n\nWritten: ${path.relative(REPO_ROOT, file)} (P5 only)`);
+}
+
+async function queueResults(options: QueueOptions): Promise<Pick<Results, 'p5_throughput_ratio' | 'p5_extra_executions' | 'p5_static_writes_per_event'> & { details_p5: unknown }> {
+	log(`P5: queue-mode n8n ${n8nVersion()} (PostgreSQL, Redis, 2 webhook processes, 1 worker), ${options.events} events each`);
+	const queue = await measureQueueMode(options, log);
+	return {
+		p5_throughput_ratio: round(queue.throughputRatio, 3),
+		p5_extra_executions: queue.extraExecutions,
+		p5_static_writes_per_event: round(queue.staticWritesPerEvent, 3),
+		details_p5: {
+			deliveries: queue.deliveries,
+			distinctEvents: queue.distinctEvents,
+			deliveriesPerSecond: { ours: round(queue.perSecond.ours, 1), builtIn: round(queue.perSecond.builtIn, 1) },
+		},
+	};
+}
+
 async function main(): Promise<void> {
+	if (process.argv.includes('--queue-only')) return await queueOnly();
 	const smoke = process.argv.includes('--smoke');
 	const settings = smoke ? SMOKE : FULL;
 	const micro = { rounds: settings.rounds, warmupRounds: settings.warmupRounds };
@@ -53,6 +81,8 @@ async function main(): Promise<void> {
 		http = await measureHttpLatency(BODIES, settings.http);
 	}
 	if (httpSkipped) log(`P3 skipped: ${httpSkipped}`);
+	// Queue mode needs PostgreSQL and Redis; the smoke run (CI's bench check) leaves it to npm run test:queue.
+	const queue = smoke ? undefined : await queueResults(settings.queue);
 
 	const results: Results = {
 		p1_ratio_typical: pipelineRatio('typical'),
@@ -63,6 +93,9 @@ async function main(): Promise<void> {
 		p3_ratio_latency: http ? round(http.ratio, 3) : null,
 		p3_ratio_duplicate: http ? round(http.duplicateRatio, 3) : null,
 		p4_heap_growth_mb: round(heap.growthMb, 2),
+		p5_throughput_ratio: queue?.p5_throughput_ratio ?? null,
+		p5_extra_executions: queue?.p5_extra_executions ?? null,
+		p5_static_writes_per_event: queue?.p5_static_writes_per_event ?? null,
 		node_version: process.version,
 		n8n_version: n8nVersion(),
 		runs: settings.rounds,
@@ -100,6 +133,7 @@ async function main(): Promise<void> {
 						n8nStartupSeconds: round(http.n8nStartupMs / 1000, 1),
 					}
 				: { skipped: httpSkipped ?? 'not run in this mode' },
+			p5: queue?.details_p5 ?? { skipped: 'not run in this mode' },
 			p4: {
 				events: heap.events,
 				emitted: heap.emitted,

@@ -4,6 +4,7 @@
  */
 import type { BodyTemplate } from './bodies';
 import type { HttpOptions } from './http';
+import type { QueueOptions } from './queueMode';
 
 export interface BenchSettings {
 	mode: 'full' | 'smoke';
@@ -17,6 +18,8 @@ export interface BenchSettings {
 	heapEvents: number;
 	/** P3; skipped in smoke mode when n8n is not installed. */
 	http: HttpOptions;
+	/** P5, full runs only (needs PostgreSQL and Redis). */
+	queue: QueueOptions;
 }
 
 export const FULL: BenchSettings = {
@@ -27,6 +30,7 @@ export const FULL: BenchSettings = {
 	largeKeys: 100_000,
 	heapEvents: 1_000_000,
 	http: { warmup: 30, requests: 300, gapMs: 30 },
+	queue: { events: 2000, chunk: 220, inFlight: 16 },
 };
 
 export const SMOKE: BenchSettings = {
@@ -37,4 +41,5 @@ export const SMOKE: BenchSettings = {
 	largeKeys: 5_000,
 	heapEvents: 5_000,
 	http: { warmup: 3, requests: 12, gapMs: 10 },
+	queue: { events: 50, chunk: 55, inFlight: 4 },
 };

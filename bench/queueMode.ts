@@ -1,0 +1,163 @@
+/**
+ * P5: this node (Redis dedup store) against n8n's built-in ActiveCampaign Trigger in a real queue-mode n8n
+ * 1.x (PostgreSQL, Redis, the main process, two webhook processes, one worker), the same stream to both: new
+ * events with 10% of them delivered a second time, each copy to one of the two webhook processes and retried
+ * until a 2xx, as ActiveCampaign and a load balancer would.
+ *
+ * - throughput: deliveries per second over the whole stream, chunk by chunk, the two nodes taking turns;
+ * - extra executions: ours beyond the number of distinct events;
+ * - static writes per event: UPDATEs of this node's workflow row (where n8n keeps static data) per event,
+ *   counted by a PostgreSQL trigger the bench adds to the run's own database.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+
+import * as harness from '../test/e2e/harness';
+import { withContactId } from '../test/e2e/scenarioSupport';
+import { DELIVERY_BODIES } from '../test/fixtures/deliveryBodies';
+import { ActiveCampaignSimulator } from '../test/simulator/ActiveCampaignSimulator';
+import { assertServices, POSTGRES, startQueueCluster, type QueueCluster } from '../test/queue/cluster';
+import { sendAll, type Sender } from '../test/queue/loadBalancer';
+import { OwnRedis } from '../test/queue/redisServer';
+import { importQueueCredentials, registeredTarget, storeWorkflow } from '../test/queue/workflows';
+import { TRIGGER_NAME } from '../test/support/triggerNode';
+
+export interface QueueOptions {
+	/** Distinct events per node; 10% of them are sent twice. */
+	events: number;
+	/** Events per turn: the nodes alternate chunk by chunk, so drift over the run hits both alike. */
+	chunk: number;
+	inFlight: number;
+}
+
+export interface QueueResult {
+	throughputRatio: number;
+	extraExecutions: number;
+	staticWritesPerEvent: number;
+	perSecond: { ours: number; builtIn: number };
+	deliveries: number;
+	distinctEvents: number;
+}
+
+const API_TOKEN = 'bench-queue-api-token';
+const SUBSCRIBE = DELIVERY_BODIES.find((body) => body.event === 'subscribe')!;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function psql(database: string, sql: string): string {
+	return execFileSync('psql', ['-h', POSTGRES.host, '-p', String(POSTGRES.port), '-U', POSTGRES.user, '-d', database, '-v', 'ON_ERROR_STOP=1', '-tAc', sql], {
+		encoding: 'utf8',
+	}).trim();
+}
+
+/** Counts every UPDATE of one workflow's row (where n8n keeps its static data), with a trigger of the bench's. */
+function countRowWrites(database: string, workflowId: string): () => number {
+	psql(database, 'CREATE TABLE bench_row_writes (at timestamptz NOT NULL DEFAULT now())');
+	psql(
+		database,
+		`CREATE FUNCTION bench_count_row_write() RETURNS trigger AS $$ BEGIN INSERT INTO bench_row_writes DEFAULT VALUES; RETURN NEW; END $$ LANGUAGE plpgsql`,
+	);
+	psql(
+		database,
+		`CREATE TRIGGER bench_row_write AFTER UPDATE ON workflow_entity FOR EACH ROW WHEN (NEW.id = '${workflowId}') EXECUTE FUNCTION bench_count_row_write()`,
+	);
+	return () => Number(psql(database, 'SELECT count(*) FROM bench_row_writes'));
+}
+
+/** Sends the deliveries with `inFlight` senders; returns the seconds it took. */
+async function send(sender: Sender, target: string, bodies: readonly string[], inFlight: number): Promise<number> {
+	const started = process.hrtime.bigint();
+	const unaccepted = await sendAll({ ...sender, retryGapMs: 250 }, target, bodies, inFlight);
+	if (unaccepted > 0) throw new Error(`${unaccepted} deliveries to ${target} got no 2xx`);
+	return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+export async function measureQueueMode(options: QueueOptions, log: (line: string) => void): Promise<QueueResult> {
+	assertServices();
+	const tarball = harness.packPackage(path.join(harness.REPO_ROOT, '.cache', 'bench', 'pack'));
+	const dedupRedis = await OwnRedis.start();
+	const simulator = await ActiveCampaignSimulator.start({ apiToken: API_TOKEN });
+	let cluster: QueueCluster | undefined;
+	try {
+		cluster = await startQueueCluster({
+			version: 'v1',
+			basePort: 6100,
+			userFolder: path.join(harness.REPO_ROOT, '.cache', 'bench', 'queue-v1'),
+			packageTarball: tarball,
+			webhookUrl: 'https://n8n.bench.test/',
+		});
+		const credentials = await importQueueCredentials(cluster.main, simulator, API_TOKEN, dedupRedis.port);
+		const builtInCredential = await cluster.main.importCredentials({
+			name: 'ActiveCampaign (simulator), built-in',
+			type: 'activeCampaignApi',
+			data: { apiUrl: simulator.apiUrl, apiKey: API_TOKEN },
+		});
+		const oursWebhookId = randomUUID();
+		const oursId = await cluster.main.importWorkflow(storeWorkflow('Bench P5: this package', oursWebhookId, credentials, 'redis'));
+		const builtInWebhookId = randomUUID();
+		const builtInId = await cluster.main.importWorkflow({
+			name: 'Bench P5: built-in',
+			nodes: [
+				{
+					id: randomUUID(),
+					name: TRIGGER_NAME,
+					type: 'n8n-nodes-base.activeCampaignTrigger',
+					typeVersion: 1,
+					position: [0, 0],
+					webhookId: builtInWebhookId,
+					parameters: { events: ['subscribe'], sources: ['public', 'admin', 'api', 'system'] },
+					credentials: { activeCampaignApi: { id: builtInCredential, name: 'ActiveCampaign (simulator), built-in' } },
+				},
+			],
+			connections: {},
+			settings: { executionOrder: 'v1' },
+		});
+		for (const id of [oursId, builtInId]) await cluster.main.activate(id);
+		const targets = { ours: registeredTarget(simulator, oursWebhookId), builtIn: registeredTarget(simulator, builtInWebhookId) };
+
+		// The stream: every tenth event is delivered again 50 events later, as a redelivery comes after the
+		// first attempt (twins in flight at once are the queue suite's case, answered 409 and retried).
+		let contactId = 500_000;
+		const stream: string[] = [];
+		const redeliveries = new Map<number, string>();
+		for (let i = 0; i < options.events; i++) {
+			const body = withContactId(SUBSCRIBE, String(++contactId)).body;
+			stream.push(body);
+			if (i % 10 === 0 && i + 50 < options.events) redeliveries.set(i + 50, body);
+			const due = redeliveries.get(i);
+			if (due !== undefined) stream.push(due);
+		}
+
+		const seconds = { ours: 0, builtIn: 0 };
+		const rowWrites = countRowWrites(cluster.database, oursId);
+		for (let start = 0; start < stream.length; start += options.chunk) {
+			const chunk = stream.slice(start, start + options.chunk);
+			const order = (start / options.chunk) % 2 === 0 ? (['ours', 'builtIn'] as const) : (['builtIn', 'ours'] as const);
+			for (const who of order) seconds[who] += await send({ simulator, processes: cluster.webhooks }, targets[who], chunk, options.inFlight);
+			log(`P5: ${Math.min(start + options.chunk, stream.length)} of ${stream.length} deliveries sent to each node`);
+		}
+		await sleep(3000);
+		const updates = rowWrites();
+
+		let executions = 0;
+		for (let stable = 0, last = -1; stable < 5; ) {
+			executions = (await cluster.main.executionStatuses(oursId)).length;
+			stable = executions === last ? stable + 1 : 0;
+			last = executions;
+			await sleep(2000);
+		}
+		const perSecond = { ours: stream.length / seconds.ours, builtIn: stream.length / seconds.builtIn };
+		return {
+			throughputRatio: perSecond.ours / perSecond.builtIn,
+			extraExecutions: executions - options.events,
+			staticWritesPerEvent: updates / options.events,
+			perSecond,
+			deliveries: stream.length,
+			distinctEvents: options.events,
+		};
+	} finally {
+		await cluster?.stop();
+		await simulator.close();
+		await dedupRedis.stop();
+	}
+}
