@@ -4,20 +4,20 @@
  * events with 10% of them delivered a second time, each copy to one of the two webhook processes and retried
  * until a 2xx, as ActiveCampaign and a load balancer would.
  *
- * - throughput: deliveries per second over the whole stream, chunk by chunk, the two nodes taking turns;
+ * - throughput: deliveries per second over the whole stream, chunk by chunk, the two nodes taking turns,
+ *   after a warm-up of both (the first deliveries to a process load the node's code);
  * - extra executions: ours beyond the number of distinct events;
  * - static writes per event: UPDATEs of this node's workflow row (where n8n keeps static data) per event,
  *   counted by a PostgreSQL trigger the bench adds to the run's own database.
  */
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 
 import * as harness from '../test/e2e/harness';
-import { withContactId } from '../test/e2e/scenarioSupport';
+import { DOWNSTREAM_NAME, withContactId } from '../test/e2e/scenarioSupport';
 import { DELIVERY_BODIES } from '../test/fixtures/deliveryBodies';
 import { ActiveCampaignSimulator } from '../test/simulator/ActiveCampaignSimulator';
-import { assertServices, POSTGRES, startQueueCluster, type QueueCluster } from '../test/queue/cluster';
+import { assertServices, psql, startQueueCluster, type QueueCluster } from '../test/queue/cluster';
 import { sendAll, type Sender } from '../test/queue/loadBalancer';
 import { OwnRedis } from '../test/queue/redisServer';
 import { importQueueCredentials, registeredTarget, storeWorkflow } from '../test/queue/workflows';
@@ -41,27 +41,23 @@ export interface QueueResult {
 }
 
 const API_TOKEN = 'bench-queue-api-token';
+/** Distinct events sent to each node before the measured stream, enough to reach every webhook process. */
+const WARM_UP_EVENTS = 40;
 const SUBSCRIBE = DELIVERY_BODIES.find((body) => body.event === 'subscribe')!;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function psql(database: string, sql: string): string {
-	return execFileSync('psql', ['-h', POSTGRES.host, '-p', String(POSTGRES.port), '-U', POSTGRES.user, '-d', database, '-v', 'ON_ERROR_STOP=1', '-tAc', sql], {
-		encoding: 'utf8',
-	}).trim();
-}
-
 /** Counts every UPDATE of one workflow's row (where n8n keeps its static data), with a trigger of the bench's. */
 function countRowWrites(database: string, workflowId: string): () => number {
-	psql(database, 'CREATE TABLE bench_row_writes (at timestamptz NOT NULL DEFAULT now())');
+	psql('CREATE TABLE bench_row_writes (at timestamptz NOT NULL DEFAULT now())', database);
 	psql(
-		database,
 		`CREATE FUNCTION bench_count_row_write() RETURNS trigger AS $$ BEGIN INSERT INTO bench_row_writes DEFAULT VALUES; RETURN NEW; END $$ LANGUAGE plpgsql`,
+		database,
 	);
 	psql(
-		database,
 		`CREATE TRIGGER bench_row_write AFTER UPDATE ON workflow_entity FOR EACH ROW WHEN (NEW.id = '${workflowId}') EXECUTE FUNCTION bench_count_row_write()`,
+		database,
 	);
-	return () => Number(psql(database, 'SELECT count(*) FROM bench_row_writes'));
+	return () => Number(psql('SELECT count(*) FROM bench_row_writes', database));
 }
 
 /** Sends the deliveries with `inFlight` senders; returns the seconds it took. */
@@ -95,6 +91,7 @@ export async function measureQueueMode(options: QueueOptions, log: (line: string
 		const oursWebhookId = randomUUID();
 		const oursId = await cluster.main.importWorkflow(storeWorkflow('Bench P5: this package', oursWebhookId, credentials, 'redis'));
 		const builtInWebhookId = randomUUID();
+		// The same workflow shape as ours (trigger, then a NoOp), so the worker runs the same number of nodes.
 		const builtInId = await cluster.main.importWorkflow({
 			name: 'Bench P5: built-in',
 			nodes: [
@@ -108,16 +105,22 @@ export async function measureQueueMode(options: QueueOptions, log: (line: string
 					parameters: { events: ['subscribe'], sources: ['public', 'admin', 'api', 'system'] },
 					credentials: { activeCampaignApi: { id: builtInCredential, name: 'ActiveCampaign (simulator), built-in' } },
 				},
+				{ id: randomUUID(), name: DOWNSTREAM_NAME, type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [220, 0], parameters: {} },
 			],
-			connections: {},
+			connections: { [TRIGGER_NAME]: { main: [[{ node: DOWNSTREAM_NAME, type: 'main', index: 0 }]] } },
 			settings: { executionOrder: 'v1' },
 		});
 		for (const id of [oursId, builtInId]) await cluster.main.activate(id);
 		const targets = { ours: registeredTarget(simulator, oursWebhookId), builtIn: registeredTarget(simulator, builtInWebhookId) };
 
+		// Warm-up, not measured: each webhook process loads each node's code on its first delivery (ours brings
+		// zod, qs and ioredis, and opens its Redis connection). The figure is the sustained rate after that.
+		let contactId = 500_000;
+		const warmUp = Array.from({ length: WARM_UP_EVENTS }, () => withContactId(SUBSCRIBE, String(++contactId)).body);
+		for (const who of ['ours', 'builtIn'] as const) await send({ simulator, processes: cluster.webhooks }, targets[who], warmUp, options.inFlight);
+
 		// The stream: every tenth event is delivered again 50 events later, as a redelivery comes after the
 		// first attempt (twins in flight at once are the queue suite's case, answered 409 and retried).
-		let contactId = 500_000;
 		const stream: string[] = [];
 		const redeliveries = new Map<number, string>();
 		for (let i = 0; i < options.events; i++) {
@@ -149,7 +152,7 @@ export async function measureQueueMode(options: QueueOptions, log: (line: string
 		const perSecond = { ours: stream.length / seconds.ours, builtIn: stream.length / seconds.builtIn };
 		return {
 			throughputRatio: perSecond.ours / perSecond.builtIn,
-			extraExecutions: executions - options.events,
+			extraExecutions: executions - options.events - WARM_UP_EVENTS,
 			staticWritesPerEvent: updates / options.events,
 			perSecond,
 			deliveries: stream.length,

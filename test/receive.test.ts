@@ -3,6 +3,7 @@
  * catalog event, filters, deduplication and the answers ActiveCampaign gets.
  */
 import { EVENT_IDS } from '../nodes/ActiveCampaignTrigger/catalog';
+import { CREDENTIAL_REUSE_MS } from '../nodes/ActiveCampaignTrigger/settings';
 import { DELIVERY_BODIES, readExpectedItem } from './fixtures/deliveryBodies';
 import { activate, deliverToNode, type TriggerSetup } from './support/n8nContext';
 import { TRIGGER_STATE_KEY as STATE_KEY } from './support/triggerNode';
@@ -226,6 +227,33 @@ describe('pasted-URL kinds', () => {
 		const misnamed = await deliver(trigger, automation.body, { secret: PASTED_SECRET });
 		expect(misnamed.response.status).toBe(401);
 		expect(misnamed.result).toEqual({ noWebhookResponse: true });
+	});
+
+	it(`reads the Query Auth credential once per ${CREDENTIAL_REUSE_MS / 1000} s per credential for deliveries, afresh on activation`, async () => {
+		const automation = DELIVERY_BODIES.find((body) => body.event === '(automation)')!;
+		const credentialReads: string[] = [];
+		const secret = `${PASTED_SECRET}-reuse`;
+		const trigger = { ...setup({ webhookKind: 'automation' }), queryAuth: { name: 'token', value: secret }, credentialReads };
+		// Accepted (the copies as duplicates), none refused for a missing or wrong secret.
+		const statuses = async () =>
+			await Promise.all([1, 2, 3].map(async () => (await deliver(trigger, automation.body, { token: secret })).response.status ?? 200));
+		expect(await statuses()).toEqual([200, 200, 200]);
+		expect(credentialReads).toEqual(['httpQueryAuth']);
+
+		const now = Date.now();
+		const clock = jest.spyOn(Date, 'now').mockReturnValue(now + CREDENTIAL_REUSE_MS + 1);
+		try {
+			expect(await statuses()).toEqual([200, 200, 200]);
+			expect(credentialReads).toEqual(['httpQueryAuth', 'httpQueryAuth']);
+		} finally {
+			clock.mockRestore();
+		}
+		// Another credential (another id) is read on its own, and activation always reads afresh.
+		const other = { ...trigger, queryAuth: { name: 'token', value: `${secret}-other` } };
+		expect((await deliver(other, automation.body, { token: secret })).response.status).toBe(401);
+		expect(credentialReads).toEqual(['httpQueryAuth', 'httpQueryAuth', 'httpQueryAuth']);
+		await activate(trigger);
+		expect(credentialReads.filter((type) => type === 'httpQueryAuth')).toHaveLength(4);
 	});
 
 	it('emits custom-object events by name and filters them', async () => {

@@ -152,13 +152,12 @@ async function runStep(context: IHookFunctions, allowCreate: boolean): Promise<b
 }
 
 async function assertPastedSecret(context: IHookFunctions): Promise<void> {
-	const queryAuth = await settle(readQueryAuth(context));
-	if (!queryAuth.ok) {
-		throw new NodeOperationError(context.getNode(), 'Choose a Query Auth credential for the pasted URL\'s secret', {
-			description: `The pasted kinds read their secret from n8n's Query Auth credential (earlier versions kept it in the node's "Secret" parameter). Create one with Name "secret" and a random Value of at least ${MIN_PASTED_SECRET_LENGTH} characters, pick it in the node, and paste <Production URL>?<name>=<value> into ActiveCampaign.`,
-		});
-	}
-	const { name, value } = queryAuth.value;
+	const { name, value } = await readCredential(
+		context,
+		readQueryAuth,
+		"Choose a Query Auth credential for the pasted URL's secret",
+		`The pasted kinds read their secret from n8n's Query Auth credential (earlier versions kept it in the node's "Secret" parameter). Create one with Name "secret" and a random Value of at least ${MIN_PASTED_SECRET_LENGTH} characters, pick it in the node, and paste <Production URL>?<name>=<value> into ActiveCampaign.`,
+	);
 	if (name === '' || value.length < MIN_PASTED_SECRET_LENGTH) {
 		throw new NodeOperationError(context.getNode(), `The Query Auth credential needs a parameter name and a value of at least ${MIN_PASTED_SECRET_LENGTH} characters`, {
 			description: `Open the credential and set, e.g., Name "secret" and a random Value of at least ${MIN_PASTED_SECRET_LENGTH} characters; then paste <Production URL>?<name>=<value> into ActiveCampaign.`,
@@ -168,11 +167,17 @@ async function assertPastedSecret(context: IHookFunctions): Promise<void> {
 
 /** Redis itself may be down at activation (deliveries then pass undeduplicated); its credential must be set. */
 async function assertRedisCredential(context: IHookFunctions): Promise<void> {
-	const redis = await settle(readRedisSettings(context));
-	if (!redis.ok) {
-		throw new NodeOperationError(context.getNode(), 'Choose a Redis credential for the Redis dedup store', {
-			description:
-				'Pick the Redis your n8n queue mode uses (any Redis that every n8n process reaches will do), or set Dedup Store to "Workflow Static Data" for a single n8n process.',
-		});
-	}
+	await readCredential(
+		context,
+		readRedisSettings,
+		'Choose a Redis credential for the Redis dedup store',
+		'Pick the Redis your n8n queue mode uses (any Redis that every n8n process reaches will do), or set Dedup Store to "Workflow Static Data" for a single n8n process.',
+	);
+}
+
+/** A credential the chosen settings need, or an error that says which one to pick. */
+async function readCredential<T>(context: IHookFunctions, read: (context: IHookFunctions) => Promise<T>, message: string, description: string): Promise<T> {
+	const credential = await settle(read(context));
+	if (!credential.ok) throw new NodeOperationError(context.getNode(), message, { description });
+	return credential.value;
 }

@@ -171,6 +171,13 @@ function isLoopback(hostname: string): boolean {
 	return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
 }
 
+/** Each id once, the first row of it kept. */
+export function uniqueById<T extends { id: string }>(rows: readonly T[]): T[] {
+	const byId = new Map<string, T>();
+	for (const row of rows) if (!byId.has(row.id)) byId.set(row.id, row);
+	return [...byId.values()];
+}
+
 /** A hint for errors when the URL is the account's app address rather than its API address. */
 export function apiUrlHint(apiUrl: string): string | undefined {
 	if (/\.activehosted\.com$/i.test(hostOf(apiUrl))) {
@@ -211,12 +218,7 @@ export class ActiveCampaignClient {
 	 * webhook while this one pages with limit/offset, a row can shift onto the next page and come twice.
 	 */
 	async listWebhooks(): Promise<RemoteWebhook[]> {
-		const byId = new Map<string, RemoteWebhook>();
-		for (const row of await this.listAll('/webhooks', 'webhooks')) {
-			const webhook = toRemoteWebhook(row);
-			if (!byId.has(webhook.id)) byId.set(webhook.id, webhook);
-		}
-		return [...byId.values()];
+		return uniqueById((await this.listAll('/webhooks', 'webhooks')).map(toRemoteWebhook));
 	}
 
 	async createWebhook(fields: WebhookFields): Promise<RemoteWebhook> {

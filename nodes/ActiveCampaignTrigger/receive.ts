@@ -10,13 +10,15 @@ import { SECRET_PARAMETER } from './deliveryUrl';
 import { toItem, type DeliveryItem } from './normalise';
 import { parseDeliveryBody } from './parse';
 import { secretsMatch } from './secret';
-import { claimDelivery, dedupKey } from './redisStore';
+import { claimDelivery, dedupKey, type Settle } from './redisStore';
 import { nodeState, readQueryAuth, readRedisSettings, readSettings, type ReceiveSettings } from './settings';
 
 export type Outcome =
 	| { action: 'reject'; status: number; reason: string }
 	| { action: 'drop'; event: string; reason: string }
 	| { action: 'duplicate'; event: string }
+	/** Redis store: a copy of this event is in flight and may still fail, so this one must come again. */
+	| { action: 'retry'; event: string }
 	| { action: 'emit'; item: DeliveryItem };
 
 export interface Delivery {
@@ -116,22 +118,34 @@ function rawBodyOf(context: IWebhookFunctions, contentType: string | undefined):
 	return pairs.join('&');
 }
 
+/**
+ * One query parameter, read from the URL itself: n8n's Express parses the whole query string with qs again on
+ * every read of `req.query`, on the busiest path there is. Repeated: all its values (never a match).
+ */
+function queryValue(context: IWebhookFunctions, name: string): unknown {
+	const { url } = context.getRequestObject();
+	if (typeof url !== 'string') return (context.getQueryData() as Record<string, unknown>)[name];
+	const at = url.indexOf('?');
+	if (at < 0) return undefined;
+	const values = new URLSearchParams(url.slice(at + 1)).getAll(name);
+	return values.length > 1 ? values : values[0];
+}
+
 export async function receiveDelivery(context: IWebhookFunctions): Promise<IWebhookResponseData> {
 	const settings = readSettings(context);
 	// Test mode ("listen for test event") gets its own claims: it may run while the workflow is active.
 	const scope = `${context.getWorkflow().id}:${context.getNode().id}:${context.getMode()}`;
 	const state = nodeState(context.getWorkflowStaticData('node'));
-	const query = context.getQueryData() as Record<string, unknown>;
 	const secret =
 		settings.kind === 'subscriptions'
 			? { name: SECRET_PARAMETER, value: state.secret ?? '' }
-			: await readQueryAuth(context);
+			: await readQueryAuth(context, true);
 	const contentType = context.getRequestObject().headers['content-type'];
-	const { outcome, dedupState, fingerprint: claimKey } = decideDelivery(
+	const decision = decideDelivery(
 		{
 			rawBody: rawBodyOf(context, contentType),
 			contentType,
-			givenSecret: query[secret.name],
+			givenSecret: queryValue(context, secret.name),
 		},
 		secret.value,
 		settings,
@@ -141,7 +155,9 @@ export async function receiveDelivery(context: IWebhookFunctions): Promise<IWebh
 			now: Date.now(),
 		},
 	);
-	if (dedupState) state.dedup = dedupState;
+	if (decision.dedupState) state.dedup = decision.dedupState;
+	const claimed = decision.fingerprint === undefined ? undefined : await claimInRedis(context, settings, scope, decision);
+	const outcome = claimed?.outcome ?? decision.outcome;
 
 	const log = context.logger;
 	switch (outcome.action) {
@@ -156,46 +172,55 @@ export async function receiveDelivery(context: IWebhookFunctions): Promise<IWebh
 		case 'duplicate':
 			log.info(`ActiveCampaign Trigger dropped a duplicate "${outcome.event}" delivery`);
 			return { webhookResponse: { received: true, emitted: false, reason: 'duplicate' } };
+		case 'retry':
+			// Not 2xx: the copy in flight may still fail, and then this one must be retried.
+			log.info(`ActiveCampaign Trigger asked for a retry of a "${outcome.event}" delivery whose copy is in flight`);
+			context.getResponseObject().status(409).json({ message: 'A copy of this event is being processed; retry later' });
+			return { noWebhookResponse: true };
 		case 'emit': {
-			if (claimKey !== undefined) return await emitOnce(context, settings, dedupKey(scope, claimKey), outcome.item);
+			const item: INodeExecutionData = { json: outcome.item as unknown as IDataObject };
+			// The Redis store lets n8n answer (on n8n 2.x in queue mode a 2xx then means the execution was
+			// enqueued); static data is not touched, so n8n has nothing to save.
+			if (claimed !== undefined) {
+				if (claimed.settle !== undefined) settleWhenAnswered(context, claimed.settle);
+				return { workflowData: [[item]] };
+			}
 			// Answered before n8n starts the execution. Left to n8n, 2.x answers (and saves the static data)
 			// only after the run has started, by which time a new Workflow object has reset the flag that says
 			// the static data changed, and the dedup table would never be saved.
 			context.getResponseObject().status(200).json({ received: true, emitted: true });
-			const item: INodeExecutionData = { json: outcome.item as unknown as IDataObject };
 			return { noWebhookResponse: true, workflowData: [[item]] };
 		}
 	}
 }
 
 /**
- * The Redis store's path: claim the event, then let n8n answer (on n8n 2.x in queue mode a 2xx then means the
- * execution was enqueued) and settle the claim when the answer has left. Static data is not touched, so n8n
- * has nothing to save and its own answer path is the right one.
+ * The Redis store's claim of an event to emit: a settled copy makes it a duplicate, a copy in flight asks for a
+ * retry; a new claim is settled once n8n's answer has left. Redis not answering in time: emitted unclaimed, and
+ * a claim that lands late is settled the same way.
  */
-async function emitOnce(context: IWebhookFunctions, settings: ReceiveSettings, key: string, item: DeliveryItem): Promise<IWebhookResponseData> {
-	const claim = await claimDelivery(await readRedisSettings(context), key, settings.windowMs, context.logger);
-	if (claim.outcome === 'duplicate') {
-		context.logger.info(`ActiveCampaign Trigger dropped a duplicate "${item.event}" delivery`);
-		return { webhookResponse: { received: true, emitted: false, reason: 'duplicate' } };
+async function claimInRedis(
+	context: IWebhookFunctions,
+	settings: ReceiveSettings,
+	scope: string,
+	decision: Decision,
+): Promise<{ outcome: Outcome; settle?: Settle }> {
+	const { outcome, fingerprint } = decision;
+	if (outcome.action !== 'emit' || fingerprint === undefined) return { outcome };
+	const claim = await claimDelivery(await readRedisSettings(context, true), dedupKey(scope, fingerprint), settings.windowMs, context.logger);
+	switch (claim.outcome) {
+		case 'duplicate':
+			return { outcome: { action: 'duplicate', event: outcome.item.event } };
+		case 'pending':
+			return { outcome: { action: 'retry', event: outcome.item.event } };
+		case 'claimed':
+		case 'unavailable':
+			return { outcome, settle: claim.settle };
 	}
-	if (claim.outcome === 'pending') {
-		// Not 2xx: the copy in flight may still fail, and then this one must be retried.
-		context.logger.info(`ActiveCampaign Trigger asked for a retry of a "${item.event}" delivery whose copy is in flight`);
-		context.getResponseObject().status(409).json({ message: 'A copy of this event is being processed; retry later' });
-		return { noWebhookResponse: true };
-	}
-	if (claim.outcome === 'claimed') {
-		const response = context.getResponseObject();
-		let settled = false;
-		const settle = (succeeded: boolean) => {
-			if (settled) return;
-			settled = true;
-			void claim.settle(succeeded);
-		};
-		// 'finish': the whole answer was handed to the operating system; 'close' without it: the request died.
-		response.once('finish', () => settle(response.statusCode >= 200 && response.statusCode < 300));
-		response.once('close', () => settle(response.writableFinished && response.statusCode >= 200 && response.statusCode < 300));
-	}
-	return { workflowData: [[{ json: item as unknown as IDataObject }]] };
+}
+
+/** 'close' comes once the answer has left, or when the request died first (not finished: not a success). */
+function settleWhenAnswered(context: IWebhookFunctions, settle: Settle): void {
+	const response = context.getResponseObject();
+	response.once('close', () => void settle(response.writableFinished && response.statusCode >= 200 && response.statusCode < 300));
 }

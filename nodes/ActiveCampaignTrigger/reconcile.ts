@@ -13,6 +13,7 @@ import {
 	ActiveCampaignApiError,
 	isTransient,
 	settle,
+	uniqueById,
 	type ActiveCampaignClient,
 	type RemoteWebhook,
 	type WebhookFields,
@@ -150,16 +151,10 @@ export function planReconcile(desired: readonly WebhookFields[], remote: readonl
 		if (reusable) plan.update.push({ id: reusable.id, fields: wanted });
 		else plan.create.push(wanted);
 	}
-	const inUse = new Set([...plan.keep, ...plan.update].map(({ id }) => id));
-	const otherSlots = listed.filter((webhook) => isOtherSlot(webhook, ownership));
-	plan.remove = [...unused, ...otherSlots].filter(({ id }) => !inUse.has(id));
+	// Each id is decided once, so what is kept or updated is never also removed; other slots' webhooks are
+	// at another path than the owned ones.
+	plan.remove = [...unused, ...listed.filter((webhook) => isOtherSlot(webhook, ownership))];
 	return plan;
-}
-
-function uniqueById(webhooks: readonly RemoteWebhook[]): RemoteWebhook[] {
-	const byId = new Map<string, RemoteWebhook>();
-	for (const webhook of webhooks) if (!byId.has(webhook.id)) byId.set(webhook.id, webhook);
-	return [...byId.values()];
 }
 
 export function isEmptyPlan(plan: ReconcilePlan): boolean {
@@ -279,7 +274,7 @@ export async function removeOwned(
 			if (!(listing.error instanceof ActiveCampaignApiError)) throw listing.error;
 			return { remaining: [...knownIds], failures: [listing.error] };
 		}
-		const targets = uniqueById(listing.value)
+		const targets = listing.value
 			.filter((webhook) => isOwned(webhook, ownership) || isOtherSlot(webhook, ownership))
 			.map(({ id }) => id);
 		if (targets.length === 0) return { remaining: [], failures: [] };

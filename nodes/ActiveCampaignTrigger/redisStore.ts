@@ -10,18 +10,20 @@
  * process that dies mid-request leaves only a pending claim, which expires on its own.
  *
  * Redis unreachable or slow: the delivery is emitted unclaimed (a duplicate at worst, never a lost event),
- * a warning is logged once per outage, and claims resume when Redis answers again.
+ * a warning is logged once per outage, and claims resume when Redis answers again. A claim that was only slow
+ * and lands after the delivery went through is settled by that delivery's answer all the same, so it neither
+ * holds the event's copies off with 409s for the pending lifetime nor lets a copy run a second time.
  *
  * Keys: `n8n-nodes-activecampaign-trigger:dedup:<workflow id>:<node id>:<mode>:<fingerprint>`. They expire
  * with the window, so memory is bounded by traffic.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 
 // A declared runtime dependency (package.json): n8n offers nodes no Redis client in the webhook context, and
 // the atomic claim needs one. ioredis is the client n8n itself runs its queue mode on.
 // eslint-disable-next-line @n8n/community-nodes/no-restricted-imports
 import Redis from 'ioredis';
-import { sleep } from 'n8n-workflow';
+import { sleepWithAbort } from 'n8n-workflow';
 
 export const KEY_PREFIX = 'n8n-nodes-activecampaign-trigger:dedup:';
 
@@ -43,13 +45,16 @@ export interface RedisSettings {
 }
 
 export type Claim =
-	| { outcome: 'claimed'; settle: (succeeded: boolean) => Promise<void> }
+	| { outcome: 'claimed'; settle: Settle }
 	/** A copy of this event already succeeded. */
 	| { outcome: 'duplicate' }
 	/** A copy of this event is in flight and may still fail. */
 	| { outcome: 'pending' }
-	/** Redis did not answer in time: the delivery goes through unclaimed. */
-	| { outcome: 'unavailable' };
+	/** Redis did not answer in time: the delivery goes through unclaimed; a claim landing late is settled. */
+	| { outcome: 'unavailable'; settle: Settle };
+
+/** Called once n8n's answer has left: a 2xx keeps the claim for the window, anything else gives it up. */
+export type Settle = (succeeded: boolean) => Promise<void>;
 
 export interface StoreLog {
 	warn(message: string): void;
@@ -59,28 +64,52 @@ export interface StoreLog {
 const PENDING = 'p:';
 const SETTLED = 'd';
 
-/** Deletes the claim only while it is still this delivery's, so an expired claim never takes another's. */
-const RELEASE_SCRIPT = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0";
+/**
+ * Both settle only a claim that is still this delivery's: one that expired and was taken by a later copy is
+ * left to that copy. A success with no claim left (it outlived its pending lifetime) is still recorded.
+ */
+const SCRIPTS = {
+	releaseClaim: "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0",
+	keepClaim:
+		"local held = redis.call('get', KEYS[1]) if held == ARGV[1] or not held then redis.call('set', KEYS[1], 'd', 'PX', ARGV[2]) return 1 end return 0",
+};
+
+/** The connection with the scripts defined on it (ioredis sends them by SHA, and the text only once). */
+type StoreRedis = Redis & {
+	releaseClaim(key: string, token: string): Promise<number>;
+	keepClaim(key: string, token: string, windowMs: number): Promise<number>;
+};
+
+/** Unique per claim across processes: a random part per process and a counter, no entropy drawn per event. */
+const TOKEN_PREFIX = `${PENDING}${randomBytes(9).toString('base64url')}.`;
+let claims = 0;
 
 interface PooledConnection {
-	redis: Redis;
+	redis: StoreRedis;
 	/** Settles when the first connection is ready or has failed; later outages do not wait for it. */
 	firstConnect: Promise<unknown>;
 	/** True from the first failed command until the next one that succeeds. */
 	down: boolean;
+	lastUsed: number;
+	/** Stops the idle watch (closeRedisConnections). */
+	stopWatch: AbortController;
 }
+
+/**
+ * n8n gives a webhook node no call when it shuts down or when its workflow is deactivated, so a connection
+ * that no delivery has used for this long is closed (a process exiting closes the rest); the next delivery
+ * opens it again. Tests shorten it.
+ */
+export const pooling = { idleCloseMs: 5 * 60_000 };
 
 const CONNECT_TIMEOUT_MS = 2_000;
 
-/** One connection per process and credential; ioredis reconnects on its own. */
+/** One connection per process and credential; ioredis reconnects on its own; idle ones are closed. */
 const pool = new Map<string, PooledConnection>();
 
-function poolKey(settings: RedisSettings): string {
-	return createHash('sha256').update(JSON.stringify(settings)).digest('hex');
-}
-
 function connect(settings: RedisSettings): PooledConnection {
-	const key = poolKey(settings);
+	// The settings themselves are the key: the same credential gives the same text, nothing to hash per event.
+	const key = JSON.stringify(settings);
 	let pooled = pool.get(key);
 	if (pooled === undefined) {
 		const redis = new Redis({
@@ -92,78 +121,137 @@ function connect(settings: RedisSettings): PooledConnection {
 			tls: settings.ssl ? { rejectUnauthorized: !settings.disableTlsVerification } : undefined,
 			connectionName: 'n8n-nodes-activecampaign-trigger',
 			connectTimeout: CONNECT_TIMEOUT_MS,
-			commandTimeout: COMMAND_TIMEOUT_MS,
+			// Only drops a command lost on a dead connection: a delivery waits COMMAND_TIMEOUT_MS at most (below).
+			commandTimeout: PENDING_MS,
 			// Fail at once while disconnected instead of queueing: the delivery must not wait for Redis.
 			enableOfflineQueue: false,
 			maxRetriesPerRequest: 0,
 			// Reconnect soon after an outage ends: every half second at most, a cheap attempt while Redis is down.
 			retryStrategy: (attempt) => Math.min(attempt * 100, 500),
-		});
+			// Commands of concurrent deliveries leave in one write: fewer system calls on a busy webhook process.
+			enableAutoPipelining: true,
+		}) as StoreRedis;
+		for (const [name, lua] of Object.entries(SCRIPTS)) redis.defineCommand(name, { numberOfKeys: 1, lua });
 		// Errors surface through the failed commands; without a listener ioredis would print each one.
 		redis.on('error', () => undefined);
-		const firstConnect = Promise.race([
-			new Promise((resolve) => {
-				redis.once('ready', resolve);
-				redis.once('error', resolve);
-			}),
-			sleep(CONNECT_TIMEOUT_MS),
-		]);
-		pooled = { redis, firstConnect, down: false };
+		const connected = new AbortController();
+		redis.once('ready', () => connected.abort());
+		redis.once('error', () => connected.abort());
+		// Aborted (connected or failed) or timed out: either way the first command may go.
+		const firstConnect = sleepWithAbort(CONNECT_TIMEOUT_MS, connected.signal).catch(() => undefined);
+		const entry: PooledConnection = { redis, firstConnect, down: false, lastUsed: Date.now(), stopWatch: new AbortController() };
+		void closeWhenIdle(key, entry);
+		pooled = entry;
 		pool.set(key, pooled);
 	}
+	pooled.lastUsed = Date.now();
 	return pooled;
 }
 
-async function attempt<T>(pooled: PooledConnection, log: StoreLog, command: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false }> {
+/** Checks now and then whether the connection is idle, and closes it then; ends early when stopped. */
+async function closeWhenIdle(key: string, entry: PooledConnection): Promise<void> {
+	try {
+		do await sleepWithAbort(Math.max(50, pooling.idleCloseMs / 4), entry.stopWatch.signal);
+		while (Date.now() - entry.lastUsed < pooling.idleCloseMs);
+	} catch {
+		return;
+	}
+	if (pool.get(key) === entry) pool.delete(key);
+	await entry.redis.quit().catch(() => entry.redis.disconnect());
+}
+
+/** How many pooled connections this process holds (tests). */
+export function pooledConnectionCount(): number {
+	return pool.size;
+}
+
+const TIMED_OUT = Symbol('timed out');
+
+/** Runs one command; a failure or TIMED_OUT marks the store down (one warning), a success marks it back up. */
+async function attempt<T>(
+	pooled: PooledConnection,
+	log: StoreLog,
+	command: () => Promise<T | typeof TIMED_OUT>,
+): Promise<{ ok: true; value: T } | { ok: false }> {
+	let failure: string;
 	try {
 		await pooled.firstConnect;
 		const value = await command();
-		if (pooled.down) {
-			pooled.down = false;
-			log.info('ActiveCampaign Trigger: the Redis dedup store answers again; deduplication resumed');
+		if (value !== TIMED_OUT) {
+			if (pooled.down) {
+				pooled.down = false;
+				log.info('ActiveCampaign Trigger: the Redis dedup store answers again; deduplication resumed');
+			}
+			return { ok: true, value: value as T };
 		}
-		return { ok: true, value };
+		failure = `no answer within ${COMMAND_TIMEOUT_MS} ms`;
 	} catch (error) {
-		if (!pooled.down) {
-			pooled.down = true;
-			log.warn(
-				`ActiveCampaign Trigger: the Redis dedup store does not answer (${(error as Error).message}); deliveries are emitted without deduplication until it does`,
-			);
-		}
-		return { ok: false };
+		failure = (error as Error).message;
 	}
+	if (!pooled.down) {
+		pooled.down = true;
+		log.warn(`ActiveCampaign Trigger: the Redis dedup store does not answer (${failure}); deliveries are emitted without deduplication until it does`);
+	}
+	return { ok: false };
 }
 
 export function dedupKey(scope: string, fingerprint: string): string {
 	return `${KEY_PREFIX}${scope}:${fingerprint}`;
 }
 
+/** The command's answer, or TIMED_OUT once `COMMAND_TIMEOUT_MS` passed; the command carries on and may land. */
+async function withinTimeout<T>(command: Promise<T>): Promise<T | typeof TIMED_OUT> {
+	const answered = new AbortController();
+	const timeout = sleepWithAbort(COMMAND_TIMEOUT_MS, answered.signal).then(
+		(): typeof TIMED_OUT => TIMED_OUT,
+		(): typeof TIMED_OUT => TIMED_OUT,
+	);
+	try {
+		return await Promise.race([command, timeout]);
+	} finally {
+		answered.abort();
+	}
+}
+
 /** Claims one delivery's fingerprint for `windowMs` once settled as a success. */
 export async function claimDelivery(settings: RedisSettings, key: string, windowMs: number, log: StoreLog): Promise<Claim> {
 	const pooled = connect(settings);
-	const token = `${PENDING}${randomBytes(12).toString('base64url')}`;
-	const set = await attempt(pooled, log, async () => await pooled.redis.set(key, token, 'PX', Math.min(PENDING_MS, windowMs), 'NX'));
-	if (!set.ok) return { outcome: 'unavailable' };
+	const token = `${TOKEN_PREFIX}${(++claims).toString(36)}`;
+	const settle: Settle = async (succeeded) => {
+		// Through the pool again: a slow answer may come after an idle close. A failed settle leaves the pending
+		// claim to expire: a delayed retry at worst.
+		const current = connect(settings);
+		await attempt(current, log, async () =>
+			succeeded ? await current.redis.keepClaim(key, token, windowMs) : await current.redis.releaseClaim(key, token),
+		);
+	};
+	let landed: Promise<boolean> = Promise.resolve(false);
+	const set = await attempt(pooled, log, async () => {
+		const command = pooled.redis.set(key, token, 'PX', Math.min(PENDING_MS, windowMs), 'NX');
+		landed = command.then(
+			(reply) => reply === 'OK',
+			() => false,
+		);
+		return await withinTimeout(command);
+	});
+	if (!set.ok) return { outcome: 'unavailable', settle: async (succeeded) => ((await landed) ? await settle(succeeded) : undefined) };
 	if (set.value !== 'OK') {
 		// Only copies pay this second round trip. A claim gone meanwhile was released: let the copy retry.
-		const found = await attempt(pooled, log, async () => await pooled.redis.get(key));
-		if (!found.ok) return { outcome: 'unavailable' };
+		const found = await attempt(pooled, log, async () => await withinTimeout(pooled.redis.get(key)));
+		if (!found.ok) return { outcome: 'unavailable', settle: async () => undefined };
 		return { outcome: found.value === SETTLED ? 'duplicate' : 'pending' };
 	}
-	return {
-		outcome: 'claimed',
-		settle: async (succeeded) => {
-			// A failed settle leaves the pending claim to expire: a delayed retry at worst.
-			await attempt(pooled, log, async () =>
-				succeeded ? await pooled.redis.set(key, SETTLED, 'PX', windowMs) : await pooled.redis.eval(RELEASE_SCRIPT, 1, key, token),
-			);
-		},
-	};
+	return { outcome: 'claimed', settle };
 }
 
 /** Closes every pooled connection (tests, and a process that shuts down). */
 export async function closeRedisConnections(): Promise<void> {
 	const connections = [...pool.values()];
 	pool.clear();
-	await Promise.all(connections.map(async ({ redis }) => await redis.quit().catch(() => redis.disconnect())));
+	await Promise.all(
+		connections.map(async ({ redis, stopWatch }) => {
+			stopWatch.abort();
+			await redis.quit().catch(() => redis.disconnect());
+		}),
+	);
 }

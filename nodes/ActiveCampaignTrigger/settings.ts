@@ -1,7 +1,7 @@
 /**
  * The node's parameters and static data, read once per call into plain values.
  */
-import type { IDataObject, IHookFunctions, IWebhookFunctions } from 'n8n-workflow';
+import type { ICredentialDataDecryptedObject, IDataObject, IHookFunctions, IWebhookFunctions } from 'n8n-workflow';
 
 import { SOURCE_IDS } from './catalog';
 import { DEFAULT_WINDOW_MS } from './dedup';
@@ -69,8 +69,35 @@ export interface QueryAuth {
 /** n8n's built-in Redis credential, for the Redis dedup store. */
 export const REDIS_CREDENTIAL = 'redis';
 
-export async function readRedisSettings(context: IWebhookFunctions | IHookFunctions): Promise<RedisSettings> {
-	const credentials = await context.getCredentials(REDIS_CREDENTIAL);
+/**
+ * How long deliveries in one process reuse a credential that an earlier delivery read. n8n reads a credential
+ * from its database and decrypts it on every call; per delivery that is a query on the busiest path there is.
+ * A change to the credential reaches deliveries within this time; activation always reads it afresh.
+ */
+export const CREDENTIAL_REUSE_MS = 60_000;
+
+/** The read itself is kept, so that concurrent deliveries share one; a failed read is not kept. */
+const readCredentials = new Map<string, { read: Promise<ICredentialDataDecryptedObject>; until: number }>();
+
+/** Reads a credential for a delivery: once per CREDENTIAL_REUSE_MS per process and credential. */
+async function credentialForDelivery(context: IWebhookFunctions | IHookFunctions, type: string, reuse: boolean): Promise<ICredentialDataDecryptedObject> {
+	const id = context.getNode().credentials?.[type]?.id;
+	if (!reuse || !id) return await context.getCredentials(type);
+	const key = `${type}:${id}`;
+	const now = Date.now();
+	const known = readCredentials.get(key);
+	if (known !== undefined && known.until > now) return await known.read;
+	const entry = { read: context.getCredentials(type), until: now + CREDENTIAL_REUSE_MS };
+	readCredentials.set(key, entry);
+	entry.read.catch(() => {
+		if (readCredentials.get(key) === entry) readCredentials.delete(key);
+	});
+	return await entry.read;
+}
+
+/** `reuse`: a delivery may take the credential as an earlier delivery read it (CREDENTIAL_REUSE_MS). */
+export async function readRedisSettings(context: IWebhookFunctions | IHookFunctions, reuse = false): Promise<RedisSettings> {
+	const credentials = await credentialForDelivery(context, REDIS_CREDENTIAL, reuse);
 	return {
 		host: String(credentials.host ?? 'localhost'),
 		port: Number(credentials.port ?? 6379),
@@ -83,8 +110,8 @@ export async function readRedisSettings(context: IWebhookFunctions | IHookFuncti
 }
 
 /** The pasted kinds' secret: which query parameter carries it, and its value. */
-export async function readQueryAuth(context: IWebhookFunctions | IHookFunctions): Promise<QueryAuth> {
-	const credentials = await context.getCredentials(QUERY_AUTH_CREDENTIAL);
+export async function readQueryAuth(context: IWebhookFunctions | IHookFunctions, reuse = false): Promise<QueryAuth> {
+	const credentials = await credentialForDelivery(context, QUERY_AUTH_CREDENTIAL, reuse);
 	return { name: String(credentials.name ?? '').trim(), value: String(credentials.value ?? '') };
 }
 

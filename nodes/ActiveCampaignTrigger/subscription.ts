@@ -95,10 +95,12 @@ export function claimNodeState(context: IHookFunctions): NodeState {
 	return nodeState(staticData);
 }
 
-/** n8n's own name for the node's webhook path (`<webhookId>/webhook`), the same in production and test. */
+/**
+ * n8n's own name for the node's webhook path (`<webhookId>/webhook`), the same in production and test: the
+ * last two segments of the URL n8n gives the node, whatever endpoint and base path come before them.
+ */
 function webhookPathOf(context: IHookFunctions): string {
-	const webhookId = context.getNode().webhookId;
-	return webhookId ? `${webhookId}/webhook` : pathOf(context.getNodeWebhookUrl('default') ?? '');
+	return pathOf(context.getNodeWebhookUrl('default') ?? '').split('/').slice(-2).join('/');
 }
 
 /** This slot's webhooks are the ones at this node's URL path; production also clears the test slot. */

@@ -7,7 +7,7 @@ import { readExpectedItem, type DeliveryBody } from '../fixtures/deliveryBodies'
 import { TRIGGER_NAME, TRIGGER_TYPE } from '../support/triggerNode';
 import { pollUntil, type WorkflowJson } from './harness';
 
-const DOWNSTREAM_NAME = 'Downstream';
+export const DOWNSTREAM_NAME = 'Downstream';
 
 /** What the summary line of each major counts. */
 export interface Tally {

@@ -30,10 +30,12 @@ export interface ClusterOptions {
 	webhookUrl: string;
 }
 
-function psql(sql: string): void {
-	execFileSync('psql', ['-h', POSTGRES.host, '-p', String(POSTGRES.port), '-U', POSTGRES.user, '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-c', sql], {
+/** Runs one SQL statement (by default in the server's `postgres` database); returns its rows, unaligned. */
+export function psql(sql: string, database = 'postgres'): string {
+	return execFileSync('psql', ['-h', POSTGRES.host, '-p', String(POSTGRES.port), '-U', POSTGRES.user, '-d', database, '-v', 'ON_ERROR_STOP=1', '-tAc', sql], {
+		encoding: 'utf8',
 		stdio: 'pipe',
-	});
+	}).trim();
 }
 
 /** Deletes this run's keys from the shared Redis (queue and cache), leaving everything else. */

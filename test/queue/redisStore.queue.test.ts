@@ -4,7 +4,16 @@
  */
 import Redis from 'ioredis';
 
-import { COMMAND_TIMEOUT_MS, claimDelivery, closeRedisConnections, dedupKey, type Claim, type RedisSettings } from '../../nodes/ActiveCampaignTrigger/redisStore';
+import {
+	COMMAND_TIMEOUT_MS,
+	claimDelivery,
+	closeRedisConnections,
+	dedupKey,
+	pooledConnectionCount,
+	pooling,
+	type Claim,
+	type RedisSettings,
+} from '../../nodes/ActiveCampaignTrigger/redisStore';
 import { OwnRedis } from './redisServer';
 
 let server: OwnRedis;
@@ -104,18 +113,86 @@ describe('outages', () => {
 		expect(log.lines.at(-1)).toBe('info: ActiveCampaign Trigger: the Redis dedup store answers again; deduplication resumed');
 	});
 
-	it(`passes a delivery through when Redis is slower than ${COMMAND_TIMEOUT_MS} ms`, async () => {
-		const log = new RecordingLog();
-		await claimDelivery(settings, newKey(), WINDOW_MS, log);
+	/** Runs `during` while the test's Redis sleeps for `seconds` (DEBUG SLEEP), then waits for it to wake. */
+	async function whileRedisSleeps<T>(seconds: number, during: () => Promise<T>): Promise<T> {
 		const blocker = new Redis({ host: '127.0.0.1', port: server.port });
 		try {
-			const blocked = blocker.call('DEBUG', 'SLEEP', '1.5');
+			const blocked = blocker.call('DEBUG', 'SLEEP', String(seconds));
 			await sleep(50);
-			expect((await claimDelivery(settings, newKey(), WINDOW_MS, log)).outcome).toBe('unavailable');
+			const result = await during();
 			await blocked;
+			return result;
 		} finally {
 			blocker.disconnect();
 		}
+	}
+
+	it(`passes a delivery through when Redis is slower than ${COMMAND_TIMEOUT_MS} ms, and settles its claim when it lands late`, async () => {
+		const log = new RecordingLog();
+		await claimDelivery(settings, newKey(), WINDOW_MS, log);
+		const key = newKey();
+		const slow = await whileRedisSleeps(1.5, async () => await claimDelivery(settings, key, WINDOW_MS, log));
+		expect(slow.outcome).toBe('unavailable');
 		expect(log.lines.filter((line) => line.startsWith('warn:'))).toHaveLength(1);
+		// The SET sent before the timeout ran once Redis woke: the delivery that went through holds a pending claim.
+		expect(await admin.get(key)).toMatch(/^p:/);
+		await (slow as Extract<Claim, { outcome: 'unavailable' }>).settle(true);
+		expect(await admin.get(key)).toBe('d');
+		expect(await admin.pttl(key)).toBeGreaterThan(30_000);
+		expect((await claimDelivery(settings, key, WINDOW_MS, log)).outcome).toBe('duplicate');
+	});
+
+	it('gives up a late-landing claim when the delivery that went through was not answered with a 2xx', async () => {
+		const key = newKey();
+		const slow = await whileRedisSleeps(1, async () => await claimDelivery(settings, key, WINDOW_MS, new RecordingLog()));
+		expect(slow.outcome).toBe('unavailable');
+		await (slow as Extract<Claim, { outcome: 'unavailable' }>).settle(false);
+		expect(await admin.exists(key)).toBe(0);
+		expect((await claimDelivery(settings, key, WINDOW_MS, new RecordingLog())).outcome).toBe('claimed');
+	});
+
+	it('never turns a later copy\'s pending claim into a settled one when its own claim had expired', async () => {
+		const key = newKey();
+		const windowMs = 300;
+		const first = (await claimDelivery(settings, key, windowMs, new RecordingLog())) as Extract<Claim, { outcome: 'claimed' }>;
+		await sleep(windowMs + 100);
+		expect((await claimDelivery(settings, key, WINDOW_MS, new RecordingLog())).outcome).toBe('claimed');
+		await first.settle(true);
+		expect(await admin.get(key)).toMatch(/^p:/);
+	});
+});
+
+describe('pooled connections', () => {
+	/** The store's own connections, as the Redis server lists them. */
+	async function storeConnectionsOnServer(): Promise<number> {
+		const clients = String(await admin.call('CLIENT', 'LIST'));
+		return clients.split('\n').filter((line) => line.includes('name=n8n-nodes-activecampaign-trigger')).length;
+	}
+
+	it('shares one connection per credential, closes it once idle, and opens it again for the next delivery', async () => {
+		await closeRedisConnections();
+		const idleCloseMs = pooling.idleCloseMs;
+		pooling.idleCloseMs = 300;
+		try {
+			const claims = await Promise.all(Array.from({ length: 20 }, async () => await claimDelivery(settings, newKey(), WINDOW_MS, new RecordingLog())));
+			expect(claims.every((claim) => claim.outcome === 'claimed')).toBe(true);
+			expect(pooledConnectionCount()).toBe(1);
+			expect(await storeConnectionsOnServer()).toBe(1);
+
+			await sleep(600);
+			expect(pooledConnectionCount()).toBe(0);
+			expect(await storeConnectionsOnServer()).toBe(0);
+
+			const key = newKey();
+			const claim = (await claimDelivery(settings, key, WINDOW_MS, new RecordingLog())) as Extract<Claim, { outcome: 'claimed' }>;
+			expect(claim.outcome).toBe('claimed');
+			await sleep(600);
+			// An answer that comes after an idle close still settles its claim, through a new connection.
+			await claim.settle(true);
+			expect(await admin.get(key)).toBe('d');
+		} finally {
+			pooling.idleCloseMs = idleCloseMs;
+			await closeRedisConnections();
+		}
 	});
 });

@@ -6,6 +6,7 @@
 import { mkdtempSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
+import { createHash } from 'node:crypto';
 import { parse as parseQueryString } from 'querystring';
 import { EventEmitter } from 'events';
 
@@ -52,6 +53,8 @@ export interface TriggerSetup {
 	/** n8n's WEBHOOK_URL, e.g. 'https://n8n.example.test/'. */
 	webhookBaseUrl?: string;
 	workflowId?: string;
+	/** When given, records the type of every credential n8n is asked to read. */
+	credentialReads?: string[];
 }
 
 /** Applies the credential's generic `authenticate` block the way n8n's CredentialsHelper does. */
@@ -76,8 +79,9 @@ function workflowFor(setup: TriggerSetup): { workflow: Workflow; node: INode } {
 		parameters: structuredClone(setup.parameters) as INode['parameters'],
 		credentials: {
 			[authentication]: { id: 'cred-1', name: 'ActiveCampaign' },
-			...(setup.queryAuth ? { httpQueryAuth: { id: 'cred-2', name: 'Query Auth' } } : {}),
-			...(setup.redis ? { redis: { id: 'cred-3', name: 'Redis' } } : {}),
+			// As in n8n, another credential has another id: deliveries reuse a credential read by its id.
+			...(setup.queryAuth ? { httpQueryAuth: { id: credentialId('query-auth', setup.queryAuth), name: 'Query Auth' } } : {}),
+			...(setup.redis ? { redis: { id: credentialId('redis', setup.redis), name: 'Redis' } } : {}),
 		},
 	};
 	const workflow = new Workflow({
@@ -107,8 +111,10 @@ function additionalDataFor(setup: TriggerSetup): IWorkflowExecuteAdditionalData 
 			preAuthentication: async () => undefined,
 			authenticate: async (credentials: ICredentialDataDecryptedObject, _type: string, options: IHttpRequestOptions) =>
 				authenticate(credentials, options),
-			getDecrypted: async (_additionalData: unknown, _nodeCredentials: unknown, type: string) =>
-				type === 'httpQueryAuth' ? { ...setup.queryAuth } : type === 'redis' ? { ...setup.redis } : { ...setup.credentials },
+			getDecrypted: async (_additionalData: unknown, _nodeCredentials: unknown, type: string) => {
+				setup.credentialReads?.push(type);
+				return type === 'httpQueryAuth' ? { ...setup.queryAuth } : type === 'redis' ? { ...setup.redis } : { ...setup.credentials };
+			},
 		},
 	} as unknown as IWorkflowExecuteAdditionalData;
 }
@@ -166,6 +172,21 @@ export interface FakeRequest {
 	body: IDataObject;
 	headers: Record<string, string>;
 	query: IDataObject;
+	/** Path and query string, as Express's `req.url`. */
+	url: string;
+}
+
+function credentialId(type: string, data: object): string {
+	return `${type}-${createHash('sha256').update(JSON.stringify(data)).digest('hex').slice(0, 12)}`;
+}
+
+/** A query string from parsed values; an array repeats its key. */
+function queryString(query: IDataObject): string {
+	const search = new URLSearchParams();
+	for (const [key, value] of Object.entries(query)) {
+		for (const one of Array.isArray(value) ? value : [value]) search.append(key, String(one));
+	}
+	return search.toString();
 }
 
 export interface RecordedResponse {
@@ -190,6 +211,7 @@ export async function deliverToNode(
 		body: (contentType.includes('json') ? parseJsonOrEmpty(request.body) : parseQueryString(request.body)) as IDataObject,
 		headers: { 'content-type': contentType },
 		query: request.query ?? {},
+		url: `/webhook/${WEBHOOK_ID}/webhook?${queryString(request.query ?? {})}`,
 	};
 	const response: RecordedResponse = {};
 	/** Like Express's response: a test ends it with `finish(status)`, as n8n's answer leaving would. */
