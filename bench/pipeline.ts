@@ -5,29 +5,15 @@
  */
 import { parse as qsParse } from 'qs';
 
-import { EVENT_IDS, SOURCE_IDS } from '../nodes/ActiveCampaignTrigger/catalog';
-import { DEFAULT_WINDOW_MS } from '../nodes/ActiveCampaignTrigger/dedup';
 import { decideDelivery, type Decision } from '../nodes/ActiveCampaignTrigger/receive';
 import { newSecret } from '../nodes/ActiveCampaignTrigger/secret';
-import type { ReceiveSettings } from '../nodes/ActiveCampaignTrigger/settings';
+import { EVERY_EVENT_SETTINGS } from '../test/support/receiveSettings';
 
 import type { BodyTemplate } from './bodies';
 import { compareInterleaved, type Comparison } from './measure';
 
 const SECRET = newSecret();
 const CONTENT_TYPE = 'application/x-www-form-urlencoded';
-
-/** A subscriptions node that chose every event, source and list, with the default options. */
-export const SETTINGS: ReceiveSettings = {
-	kind: 'subscriptions',
-	store: 'staticData',
-	events: [...EVENT_IDS],
-	sources: [...SOURCE_IDS],
-	listIds: [],
-	deduplicate: true,
-	windowMs: DEFAULT_WINDOW_MS,
-	includeRaw: false,
-};
 
 /** One trigger node's view of the pipeline: its dedup scope, its static data and its clock. */
 export class PipelineRunner {
@@ -39,7 +25,7 @@ export class PipelineRunner {
 	/** Delivers one body; `stepMs` is how far the clock moves before it arrives. */
 	deliver(body: string, stepMs = 1): Decision {
 		this.now += stepMs;
-		const decision = decideDelivery({ rawBody: body, contentType: CONTENT_TYPE, givenSecret: SECRET }, SECRET, SETTINGS, {
+		const decision = decideDelivery({ rawBody: body, contentType: CONTENT_TYPE, givenSecret: SECRET }, SECRET, EVERY_EVENT_SETTINGS, {
 			scope: this.scope,
 			state: this.state,
 			now: this.now,

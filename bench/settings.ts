@@ -18,6 +18,8 @@ export interface BenchSettings {
 	heapEvents: number;
 	/** P3; skipped in smoke mode when n8n is not installed. */
 	http: HttpOptions;
+	/** P3 runs, each in a fresh n8n: its ratio moves by about 0.05 from run to run, so the median is reported. */
+	httpRuns: number;
 	/** P5, full runs only (needs PostgreSQL and Redis). */
 	queue: QueueOptions;
 }
@@ -30,6 +32,7 @@ export const FULL: BenchSettings = {
 	largeKeys: 100_000,
 	heapEvents: 1_000_000,
 	http: { warmup: 30, requests: 300, gapMs: 30 },
+	httpRuns: 3,
 	queue: { events: 2000, chunk: 220, inFlight: 16 },
 };
 
@@ -41,5 +44,6 @@ export const SMOKE: BenchSettings = {
 	largeKeys: 5_000,
 	heapEvents: 5_000,
 	http: { warmup: 3, requests: 12, gapMs: 10 },
+	httpRuns: 1,
 	queue: { events: 50, chunk: 55, inFlight: 4 },
 };

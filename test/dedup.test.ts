@@ -3,12 +3,15 @@ import fc from 'fast-check';
 import type { IDataObject } from 'n8n-workflow';
 import { parse } from 'qs';
 
+import { parseDeliveryBody } from '../nodes/ActiveCampaignTrigger/parse';
+
 import {
 	checkAndRemember,
 	claimInProcess,
 	DEFAULT_CAPACITY,
 	DEFAULT_WINDOW_MS,
 	fingerprint,
+	formFingerprint,
 	IN_PROCESS_CLAIM_LIMIT,
 	RECENT_CLAIM_LIMIT,
 	recordDelivery,
@@ -31,6 +34,9 @@ const sha256Prefix = (text: string): string => createHash('sha256').update(text)
 const syntheticFp = (i: number): string => fpIn(Math.imul(i, 0x9e3779b1) >>> 0, i);
 
 /** Feeds fingerprints in order, one second apart from T0, and returns the final state. */
+/** The whole table of a persisted state, its segments joined. */
+const tableOf = (state: PersistedDedupState): string => state.t.join('');
+
 function rememberAll(fps: string[], options: DedupOptions): PersistedDedupState {
 	let current: unknown;
 	fps.forEach((fp, i) => {
@@ -38,6 +44,44 @@ function rememberAll(fps: string[], options: DedupOptions): PersistedDedupState 
 	});
 	return current as PersistedDedupState;
 }
+
+/** A form body's fingerprint as the node takes it: from the pairs its parser collected. */
+function formFp(body: string): string {
+	const parsed = parseDeliveryBody(body, 'application/x-www-form-urlencoded');
+	if (!parsed.ok || parsed.pairs === undefined) throw new Error(`not a parsed form: ${body}`);
+	return formFingerprint(parsed.pairs);
+}
+
+describe('formFingerprint', () => {
+	it('hashes the decoded pairs ordered by key as <length>:<key><length>:<value>, first 64 bits of sha256 in hex', () => {
+		expect(formFp('b=x+y&a%5Bc%5D=1')).toBe(sha256Prefix('form4:a[c]1:11:b3:x y'));
+	});
+
+	it.each([
+		['percent-encoded or literal brackets', 'contact%5Bemail%5D=jane%40example.com&type=update', 'contact[email]=jane@example.com&type=update'],
+		['+ or %20 for a space', 'contact[first_name]=Mary+Ann&type=update', 'contact[first_name]=Mary%20Ann&type=update'],
+		['upper- or lower-case escapes', 'contact%5Bemail%5D=jane%C3%A9%40example.com', 'contact%5bemail%5d=jane%c3%a9%40example.com'],
+		['an empty value written with or without =', 'a=&b=1', 'a&b=1'],
+		['parameters in another order', 'type=update&contact[id]=1234&list=0', 'list=0&type=update&contact[id]=1234'],
+		['a trailing &', 'type=update&list=0', 'type=update&list=0&'],
+	])('is the same for %s', (_, one, other) => {
+		expect(formFp(one)).toBe(formFp(other));
+	});
+
+	it.each([
+		['a value', 'type=update&list=0', 'type=update&list=1'],
+		['the order of a repeated key (an array)', 'tags[]=a&tags[]=b', 'tags[]=b&tags[]=a'],
+		['where a key ends and its value starts', 'ab=c', 'a=bc'],
+		['a key that appears once more', 'a=1', 'a=1&a=1'],
+	])('differs by %s', (_, one, other) => {
+		expect(formFp(one)).not.toBe(formFp(other));
+	});
+
+	it('takes the pairs the parser collected, decoded, in body order', () => {
+		const parsed = parseDeliveryBody('contact[fields][2]=b&contact[fields][1]=a&contact[email]=x&type=update', undefined);
+		expect(parsed.ok && parsed.pairs).toEqual(['contact[fields][2]', 'b', 'contact[fields][1]', 'a', 'contact[email]', 'x', 'type', 'update']);
+	});
+});
 
 describe('fingerprint', () => {
 	it('hashes the canonical form: sorted keys, JSON-quoted strings, first 64 bits of sha256 in hex', () => {
@@ -214,7 +258,7 @@ describe('checkAndRemember', () => {
 	it('rebuilds the table at the new size when the capacity changes', () => {
 		const first = checkAndRemember(undefined, fp, T0, defaults);
 
-		expect(checkAndRemember(first.state, otherFp, T0, { windowMs: HOUR, capacity: 100 }).state.table).toHaveLength(
+		expect(tableOf(checkAndRemember(first.state, otherFp, T0, { windowMs: HOUR, capacity: 100 }).state)).toHaveLength(
 			25 * 64,
 		);
 	});
@@ -232,22 +276,34 @@ describe('checkAndRemember', () => {
 	});
 
 	it('rounds the capacity up to whole buckets of 4', () => {
-		expect(checkAndRemember(undefined, fp, T0, { windowMs: HOUR, capacity: 10 }).state.table).toHaveLength(3 * 64);
+		expect(tableOf(checkAndRemember(undefined, fp, T0, { windowMs: HOUR, capacity: 10 }).state)).toHaveLength(3 * 64);
 	});
 
-	it('holds 2,000 entries by default in a table of 500 buckets of 64 base64 characters', () => {
+	it('holds 2,000 entries by default in a table of 500 buckets of 64 base64 characters, in 20 segments', () => {
 		expect(DEFAULT_CAPACITY).toBe(2000);
-		expect(checkAndRemember(undefined, fp, T0, defaults).state.table).toHaveLength(32_000);
+		const { state } = checkAndRemember(undefined, fp, T0, defaults);
+		expect(tableOf(state)).toHaveLength(32_000);
+		expect(state.t.map((segment) => segment.length)).toEqual(Array.from({ length: 20 }, () => 1600));
 	});
 
-	it('keeps its JSON form at 32,018 characters (<= 32 KB) after 1,000,000 distinct events', () => {
+	it('rebuilds only the segment of the bucket it files into, and shares the others with the loaded state', () => {
+		const before = checkAndRemember(undefined, fpIn(0, 1), T0, defaults).state;
+		const after = checkAndRemember(before, fpIn(499, 1), T0 + 1000, defaults).state;
+		expect(after.t).not.toBe(before.t);
+		expect(after.t.filter((segment, i) => segment !== before.t[i]).length).toBe(1);
+		expect(after.t[19]).not.toBe(before.t[19]);
+		// A duplicate changes nothing.
+		expect(checkAndRemember(after, fpIn(499, 1), T0 + 2000, defaults).state.t).toBe(after.t);
+	});
+
+	it('keeps its JSON form at 32,073 characters (<= 32 KB) after 1,000,000 distinct events', () => {
 		let state: unknown;
 		for (let i = 0; i < 1_000_000; i++) {
 			state = checkAndRemember(state, syntheticFp(i), T0 + i * 10, defaults).state;
 		}
 		const size = JSON.stringify(state).length;
 
-		expect(size).toBe(32_018);
+		expect(size).toBe(32_073);
 		expect(size).toBeLessThanOrEqual(32_768);
 	}, 60_000);
 
@@ -287,20 +343,41 @@ describe('checkAndRemember', () => {
 		['a string', 'garbage'],
 		['a number', 42],
 		['an array', []],
-		['another version', { v: 2, table: 'A'.repeat(32_000) }],
-		['a table that is not a string', { v: 1, table: 123 }],
+		['another version', { v: 3, t: Array.from({ length: 20 }, () => 'A'.repeat(1600)) }],
+		['segments that are not an array', { v: 2, t: 'A'.repeat(32_000) }],
+		['segments that are not strings', { v: 2, t: Array.from({ length: 20 }, () => 1600) }],
+		['segments of no whole number of buckets', { v: 2, t: ['A'.repeat(100)] }],
+		['a version-1 table that is not a string', { v: 1, table: 123 }],
 		['a table of a length that is no whole number of buckets', { v: 1, table: 'A'.repeat(100) }],
 		['a table of invalid characters', { v: 1, table: '!'.repeat(32_000) }],
 	])('treats %s as an empty table', (_, garbled) => {
 		const result = checkAndRemember(garbled, fp, T0, defaults);
 
 		expect(result.duplicate).toBe(false);
-		expect(result.state.table).toHaveLength(32_000);
+		expect(tableOf(result.state)).toHaveLength(32_000);
+	});
+
+	it('forgets only the segment of a wrong length', () => {
+		const remembered = rememberAll([fpIn(0, 1), fpIn(499, 1)], defaults);
+		const garbled = { ...remembered, t: [remembered.t[0].slice(1), ...remembered.t.slice(1)] };
+		const answers = [fpIn(0, 1), fpIn(499, 1)].map((one) => checkAndRemember(garbled, one, T0 + 5000, defaults).duplicate);
+
+		expect(answers).toEqual([false, true]);
+	});
+
+	it('reads a version-1 table (0.1.0) as the same buckets', () => {
+		const remembered = rememberAll([fpIn(0, 1), fpIn(1, 1)], { windowMs: HOUR, capacity: 8 });
+		const v1 = { v: 1, table: tableOf(remembered) };
+		const answers = [fpIn(0, 1), fpIn(1, 1), fpIn(1, 2)].map(
+			(one) => checkAndRemember(v1, one, T0 + 5000, { windowMs: HOUR, capacity: 8 }).duplicate,
+		);
+
+		expect(answers).toEqual([true, true, false]);
 	});
 
 	it('forgets only the bucket that is garbled', () => {
 		const remembered = rememberAll([fpIn(0, 1), fpIn(1, 1)], { windowMs: HOUR, capacity: 8 });
-		const garbled = { v: 1, table: '!'.repeat(64) + remembered.table.slice(64) };
+		const garbled = { v: 1, table: '!'.repeat(64) + tableOf(remembered).slice(64) };
 		const answers = [fpIn(0, 1), fpIn(1, 1)].map(
 			(one) => checkAndRemember(garbled, one, T0 + 5000, { windowMs: HOUR, capacity: 8 }).duplicate,
 		);

@@ -1,7 +1,7 @@
 /**
  * The dedup store for incoming deliveries. ActiveCampaign delivers webhooks at least once and sends no
- * event id, so two deliveries of one event are recognised by their identical bodies: the key is a
- * fingerprint of the parsed body, remembered for a window (default one hour).
+ * event id, so two deliveries of one event are recognised by their identical content: the key is a
+ * fingerprint of the body's decoded content, remembered for a window (default one hour).
  *
  * Two layers, because n8n gives each request a fresh workflow and a fresh copy of the static data read
  * from the database: two identical deliveries in flight at once both see the copy without the other.
@@ -45,19 +45,29 @@ export interface DedupOptions {
  * The persisted form, stored whole in the node's static data (a type alias, not an interface, so that it
  * is assignable to n8n's `IDataObject`).
  *
- * `table` is base64 of `capacity / 4` buckets of 4 entries. An entry is 12 bytes, big-endian: the
- * fingerprint's high 32 bits, its low 32 bits, then the Unix second it was first seen (0 = empty slot).
- * A bucket is 48 bytes = exactly 64 base64 characters without padding, so one lookup decodes only its
- * bucket's substring and one insert splices 64 characters back: the cost per event does not depend on how
- * many keys are remembered. A fingerprint lives in bucket `high32 % bucketCount`.
+ * The table is `capacity / 4` buckets of 4 entries. An entry is 12 bytes, big-endian: the fingerprint's high
+ * 32 bits, its low 32 bits, then the Unix second it was first seen (0 = empty slot). A bucket is 48 bytes =
+ * exactly 64 base64 characters without padding, so one lookup decodes only its bucket's substring. A
+ * fingerprint lives in bucket `high32 % bucketCount`.
+ *
+ * `t` holds the buckets in segments of 25 (1,600 characters each; 20 at the default capacity): an insert
+ * rebuilds one segment, not the whole 32,000-character table, so the garbage per event is a twentieth of it
+ * and does not depend on how many keys are remembered. Version 1 (0.1.0) kept the same buckets in one string,
+ * `table`; it is read as well, so an upgrade keeps the entries of the window (see `legacyUntil`).
  *
  * The window is not stored: timestamps are first-seen times and the window is applied when reading, so a
  * changed window takes effect at once. A changed capacity re-files the live entries into a table of the
  * new size.
  */
 export type PersistedDedupState = {
-	v: 1;
-	table: string;
+	v: 2;
+	t: string[];
+	/**
+	 * Until this Unix second the table may hold entries of 0.1.0, whose form-body fingerprints were
+	 * {@link fingerprint}'s: a delivery is then looked up by that fingerprint too. Set when a version-1
+	 * table is read (its time plus the window); left out once passed.
+	 */
+	legacyUntil?: number;
 	/** The process that wrote it (`recordDelivery`), and the newest of its claims the table is known to hold. */
 	by?: string;
 	seq?: number;
@@ -67,20 +77,39 @@ const WAYS = 4;
 const ENTRY_BYTES = 12;
 const BUCKET_BYTES = WAYS * ENTRY_BYTES;
 const BUCKET_CHARS = (BUCKET_BYTES / 3) * 4;
+const SEGMENT_BUCKETS = 25;
+const SEGMENT_CHARS = SEGMENT_BUCKETS * BUCKET_CHARS;
 const FINGERPRINT_PATTERN = /^[0-9a-f]{16}$/;
 
 /**
  * A 64-bit fingerprint (16 hex characters) of the body's canonical form: the same for the same content
  * whatever the order of keys, at any depth. Strings and keys are quoted as JSON quotes them (lone
  * surrogates escaped), so no two bodies share a canonical form; an array and an object with numeric keys
- * stay distinct.
+ * stay distinct. Used for JSON bodies, and for form bodies by 0.1.0 (see {@link formFingerprint}).
  *
  * 64 bits make a false "duplicate" negligible: a new event matches one of the 2,000 entries of a full
  * table with a chance of 2,000 / 2^64 ≈ 1e-16, one of the 10,000 in-process claims with 5e-16; over a
- * billion deliveries, under one in a million.
+ * billion deliveries, under one in a million. The same bound holds for {@link formFingerprint}.
  */
 export function fingerprint(body: Record<string, unknown>): string {
 	return hash('sha256', canonical(body), 'hex').slice(0, 16);
+}
+
+/**
+ * The fingerprint of a form body, from the decoded pairs the parser collected (`[key, value, …]`): the pairs
+ * ordered by key (a key's own values keep their order, as they are an array's elements), each written as
+ * `<length>:<key><length>:<value>`, which no two different lists of pairs share. Two encodings of the same
+ * content (`%5B` or `[`, `+` or `%20`, upper- or lower-case escapes, parameters in another order) give the
+ * same fingerprint. It costs about half of {@link fingerprint}, which walks and sorts the parsed object; it
+ * differs from it, so 0.1.0's remembered entries are looked up by that one too while they can be live.
+ */
+export function formFingerprint(pairs: readonly string[]): string {
+	const order: number[] = [];
+	for (let i = 0; i < pairs.length; i += 2) if (pairs[i] !== '') order.push(i);
+	order.sort((a, b) => (pairs[a] < pairs[b] ? -1 : pairs[a] > pairs[b] ? 1 : a - b));
+	let text = 'form';
+	for (const i of order) text += `${pairs[i].length}:${pairs[i]}${pairs[i + 1].length}:${pairs[i + 1]}`;
+	return hash('sha256', text, 'hex').slice(0, 16);
 }
 
 function canonical(value: unknown): string {
@@ -200,13 +229,17 @@ export function recordDelivery(
 	fp: string,
 	now: number,
 	options: DedupOptions,
+	/** 0.1.0's fingerprint of the same body, when it differs from `fp`: computed only while needed. */
+	legacyFingerprint?: () => string,
 ): { duplicate: boolean; state?: PersistedDedupState } {
 	const table = new Table(state, now, options);
+	const legacy = legacyFingerprint !== undefined && table.nowSecond < table.legacyUntil;
 	// Filed before the recent claims are put back: they include this delivery's own claim.
-	const filed = claimInProcess(scope, fp, now, options.windowMs) && table.file(fp, table.nowSecond) === 'filed';
+	const filed =
+		claimInProcess(scope, fp, now, options.windowMs) && !(legacy && table.holds(legacyFingerprint())) && table.file(fp, table.nowSecond) === 'filed';
 	const putBack = putBackRecentClaims(table, state, scope, now, options.windowMs);
 	if (!filed && putBack.added === 0) return { duplicate: true };
-	return { duplicate: !filed, state: { v: 1, table: table.chars, by: PROCESS_ID, seq: putBack.heldUpTo } };
+	return { duplicate: !filed, state: table.persisted({ by: PROCESS_ID, seq: putBack.heldUpTo }) };
 }
 
 /** Files the recent claims of `scope` that the loaded `state` may lack into `table`. */
@@ -232,8 +265,8 @@ function putBackRecentClaims(
 
 /**
  * Answers whether `fp` was seen within the window and remembers it if not. `state` is whatever the
- * static data holds: anything that is not a version-1 table (missing, garbled, from a later version) is
- * treated as an empty table, and a garbled bucket as an empty bucket; it never throws on it. Returns the
+ * static data holds: anything that is not a version-2 or version-1 table (missing, garbled, from a later
+ * version) is treated as an empty table, and a garbled bucket as an empty bucket; it never throws on it. Returns the
  * state to write back. A duplicate keeps its first-seen time, so an identical body sent again after the
  * window (a genuinely new event that happens to look the same) passes once per window.
  */
@@ -245,31 +278,62 @@ export function checkAndRemember(
 ): { duplicate: boolean; state: PersistedDedupState } {
 	const table = new Table(state, now, options);
 	const duplicate = table.file(fp, table.nowSecond) === 'duplicate';
-	return { duplicate, state: { v: 1, table: table.chars } };
+	return { duplicate, state: table.persisted({}) };
 }
 
-/** The persisted table as a string of buckets, changed one bucket at a time. */
+/** The persisted table as segments of buckets, changed one bucket (and so one segment) at a time. */
 class Table {
 	readonly nowSecond: number;
 	private readonly windowSeconds: number;
 	private readonly bucketCount: number;
-	chars: string;
+	segments: string[];
+	/** Whether `segments` is this table's own array yet: the loaded one belongs to n8n's copy of the state. */
+	private owned = false;
+	/** See {@link PersistedDedupState.legacyUntil}; 0 when the table holds no entries of 0.1.0. */
+	readonly legacyUntil: number;
 
 	constructor(state: unknown, now: number, options: DedupOptions) {
 		this.bucketCount = bucketCountFor(options.capacity);
 		this.nowSecond = Math.floor(now / 1000);
 		this.windowSeconds = Math.ceil(options.windowMs / 1000);
-		this.chars = usableTable(state, this.bucketCount, this.nowSecond, this.windowSeconds);
+		const usable = usableSegments(state, this.bucketCount, this.nowSecond, this.windowSeconds);
+		this.segments = usable.segments;
+		this.owned = usable.owned;
+		this.legacyUntil = usable.fromVersion1 ? this.nowSecond + this.windowSeconds : legacyUntilOf(state);
+	}
+
+	/** The state to write back. */
+	persisted(writer: { by?: string; seq?: number }): PersistedDedupState {
+		const legacy = this.nowSecond < this.legacyUntil ? { legacyUntil: this.legacyUntil } : {};
+		return { v: 2, t: this.segments, ...legacy, ...writer };
+	}
+
+	/** Whether a live entry for `fp` is in the table (nothing is filed). */
+	holds(fp: string): boolean {
+		const { high, low } = parseFingerprint(fp);
+		const { bucket } = this.locate(high);
+		return findOrChooseSlot(bucket, 0, high, low, this.nowSecond, this.windowSeconds).duplicate;
+	}
+
+	private locate(high: number): { segmentIndex: number; start: number; bucket: Buffer } {
+		const bucketIndex = high % this.bucketCount;
+		const segmentIndex = Math.floor(bucketIndex / SEGMENT_BUCKETS);
+		const start = (bucketIndex % SEGMENT_BUCKETS) * BUCKET_CHARS;
+		return { segmentIndex, start, bucket: decodeBucket(this.segments[segmentIndex].slice(start, start + BUCKET_CHARS)) };
 	}
 
 	/** Files a fingerprint first seen at `seenAt` (a Unix second) into its bucket, see {@link fileEntry}. */
 	file(fp: string, seenAt: number): 'duplicate' | 'filed' | 'skipped' {
 		const { high, low } = parseFingerprint(fp);
-		const start = (high % this.bucketCount) * BUCKET_CHARS;
-		const bucket = decodeBucket(this.chars.slice(start, start + BUCKET_CHARS));
+		const { segmentIndex, start, bucket } = this.locate(high);
+		const segment = this.segments[segmentIndex];
 		const outcome = fileEntry(bucket, 0, high, low, seenAt, this.nowSecond, this.windowSeconds);
 		if (outcome === 'filed') {
-			this.chars = this.chars.slice(0, start) + bucket.toString('base64') + this.chars.slice(start + BUCKET_CHARS);
+			if (!this.owned) {
+				this.segments = this.segments.slice();
+				this.owned = true;
+			}
+			this.segments[segmentIndex] = segment.slice(0, start) + bucket.toString('base64') + segment.slice(start + BUCKET_CHARS);
 		}
 		return outcome;
 	}
@@ -288,13 +352,62 @@ function bucketCountFor(capacity: number | undefined): number {
 	return Math.ceil(Math.min(entries, MAX_CAPACITY) / WAYS);
 }
 
-function usableTable(state: unknown, bucketCount: number, nowSecond: number, windowSeconds: number): string {
-	const length = bucketCount * BUCKET_CHARS;
-	if (typeof state !== 'object' || state === null) return emptyTable(length);
-	const { v, table } = state as { v?: unknown; table?: unknown };
-	if (v !== 1 || typeof table !== 'string' || table.length % BUCKET_CHARS !== 0) return emptyTable(length);
-	if (table.length === length) return table;
-	return refile(table, bucketCount, nowSecond, windowSeconds);
+/** The lengths of the segments of a table of `bucketCount` buckets: all full but perhaps the last. */
+function segmentLengths(bucketCount: number): number[] {
+	const lengths: number[] = [];
+	for (let buckets = bucketCount; buckets > 0; buckets -= SEGMENT_BUCKETS) lengths.push(Math.min(buckets, SEGMENT_BUCKETS) * BUCKET_CHARS);
+	return lengths;
+}
+
+/** Cuts a whole table's characters into segments. */
+function toSegments(chars: string): string[] {
+	const segments: string[] = [];
+	for (let start = 0; start < chars.length; start += SEGMENT_CHARS) segments.push(chars.slice(start, start + SEGMENT_CHARS));
+	return segments;
+}
+
+/**
+ * The loaded state's segments when they fit this table (a wrong-length segment reads as empty buckets), a
+ * version-1 table cut into segments, a table of another size re-filed, or an empty table. `owned`: the array
+ * is a new one, not the loaded state's.
+ */
+function usableSegments(
+	state: unknown,
+	bucketCount: number,
+	nowSecond: number,
+	windowSeconds: number,
+): { segments: string[]; owned: boolean; fromVersion1?: boolean } {
+	const lengths = segmentLengths(bucketCount);
+	const empty = () => ({ segments: lengths.map((length) => emptyTable(length)), owned: true });
+	if (typeof state !== 'object' || state === null) return empty();
+	const { v, t, table } = state as { v?: unknown; t?: unknown; table?: unknown };
+	let chars: string;
+	if (v === 2 && Array.isArray(t) && t.every((segment) => typeof segment === 'string')) {
+		const segments = t as string[];
+		if (segments.length === lengths.length && segments.every((segment, i) => segment.length === lengths[i])) return { segments, owned: false };
+		const wellFormed =
+			segments.length > 0 &&
+			segments.every((segment, i) => (i < segments.length - 1 ? segment.length === SEGMENT_CHARS : segment.length > 0 && segment.length % BUCKET_CHARS === 0));
+		if (!wellFormed && segments.length === lengths.length) {
+			// A segment of a wrong length is garbled: its buckets read as empty, the others are kept.
+			return { segments: segments.map((segment, i) => (segment.length === lengths[i] ? segment : emptyTable(lengths[i]))), owned: true };
+		}
+		// Well formed for another capacity (re-filed below), or garbled beyond repair (an empty table).
+		chars = wellFormed ? segments.join('') : '';
+	} else if (v === 1 && typeof table === 'string') {
+		chars = table;
+	} else {
+		return empty();
+	}
+	if (chars.length === 0 || chars.length % BUCKET_CHARS !== 0) return empty();
+	const fromVersion1 = v === 1;
+	if (chars.length === bucketCount * BUCKET_CHARS) return { segments: toSegments(chars), owned: true, fromVersion1 };
+	return { segments: toSegments(refile(chars, bucketCount, nowSecond, windowSeconds)), owned: true, fromVersion1 };
+}
+
+function legacyUntilOf(state: unknown): number {
+	const value = typeof state === 'object' && state !== null ? (state as { legacyUntil?: unknown }).legacyUntil : undefined;
+	return typeof value === 'number' && Number.isFinite(value) ? value : 0;
 }
 
 function emptyTable(length: number): string {

@@ -32,7 +32,8 @@ export const DEFAULT_PARSE_LIMITS: Readonly<ParseLimits> = {
 };
 
 export type ParseResult =
-	| { ok: true; body: Record<string, unknown> }
+	/** `pairs`: a form body's decoded keys and values in body order, `[key, value, key, value, …]`. */
+	| { ok: true; body: Record<string, unknown>; pairs?: string[] }
 	| { ok: false; status: 400 | 413 | 415; reason: string };
 
 type Refusal = Extract<ParseResult, { ok: false }>;
@@ -87,10 +88,18 @@ function decodeComponent(encoded: string): string {
 	}
 }
 
+/** The pairs of the form body qs is parsing now (qs parses synchronously, one body at a time). */
+let decodedPairs: string[] = [];
+const NO_PAIRS: string[] = [];
+
+/** qs decodes each part's key, then its value when it has one: the pairs are collected as they go by. */
 const formDecoder = (encoded: string, _default: unknown, _charset: unknown, type: 'key' | 'value'): string => {
 	const decoded = decodeComponent(encoded);
-	if (type === 'key' && isPollutingKey(decoded)) {
-		throw new RefusedKeyError(`key "${truncate(decoded)}" could reach Object.prototype`);
+	if (type === 'key') {
+		if (isPollutingKey(decoded)) throw new RefusedKeyError(`key "${truncate(decoded)}" could reach Object.prototype`);
+		decodedPairs.push(decoded, '');
+	} else {
+		decodedPairs[decodedPairs.length - 1] = decoded;
 	}
 	return decoded;
 };
@@ -113,6 +122,8 @@ function parseForm(text: string, limits: ParseLimits): ParseResult {
 		return refuse(413, `Body has ${parameters} parameters, over the limit of ${limits.maxParameters} (maxParameters)`);
 	}
 	const appended = EMPTY_BRACKETS.test(text) ? numberEmptyBrackets(text) : undefined;
+	const pairs: string[] = [];
+	decodedPairs = pairs;
 	try {
 		const body = qs.parse(appended?.text ?? text, {
 			// Keeps keys such as `constructor` or `toString` (possible personalisation tags in automation
@@ -128,7 +139,7 @@ function parseForm(text: string, limits: ParseLimits): ParseResult {
 			decoder: formDecoder,
 		});
 		for (const path of appended?.lists ?? []) toArray(body, path);
-		return { ok: true, body };
+		return { ok: true, body, pairs };
 	} catch (error) {
 		if (error instanceof RefusedKeyError) {
 			return refuse(400, `Refused body: ${error.message}`);
@@ -137,6 +148,9 @@ function parseForm(text: string, limits: ParseLimits): ParseResult {
 			return refuse(400, `A key nests deeper than ${limits.maxDepth} bracket levels (maxDepth)`);
 		}
 		return refuse(400, 'Malformed form body');
+	} finally {
+		// The last body's text is not kept alive by the module.
+		decodedPairs = NO_PAIRS;
 	}
 }
 

@@ -5,7 +5,7 @@
 import type { IDataObject, INodeExecutionData, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
 
 import { isListScoped, SOURCE_IDS } from './catalog';
-import { fingerprint, recordDelivery } from './dedup';
+import { fingerprint, formFingerprint, recordDelivery } from './dedup';
 import { SECRET_PARAMETER } from './deliveryUrl';
 import { toItem, type DeliveryItem } from './normalise';
 import { parseDeliveryBody } from './parse';
@@ -88,11 +88,13 @@ export function decideDelivery(
 	const reason = filterReason(item, settings);
 	if (reason) return { outcome: { action: 'drop', event: item.event, reason } };
 	if (!settings.deduplicate) return { outcome: { action: 'emit', item } };
-	if (settings.store === 'redis') return { outcome: { action: 'emit', item }, fingerprint: fingerprint(parsed.body) };
+	const { body, pairs } = parsed;
+	const fp = pairs === undefined ? fingerprint(body) : formFingerprint(pairs);
+	if (settings.store === 'redis') return { outcome: { action: 'emit', item }, fingerprint: fp };
 
-	const recorded = recordDelivery(dedup.state, dedup.scope, fingerprint(parsed.body), dedup.now, {
-		windowMs: settings.windowMs,
-	});
+	// 0.1.0 fingerprinted form bodies like JSON ones; its entries are looked up that way too while live.
+	const legacy = pairs === undefined ? undefined : () => fingerprint(body);
+	const recorded = recordDelivery(dedup.state, dedup.scope, fp, dedup.now, { windowMs: settings.windowMs }, legacy);
 	// n8n writes static data back to its database only when it changed: not for most duplicates.
 	return {
 		outcome: recorded.duplicate ? { action: 'duplicate', event: item.event } : { action: 'emit', item },
