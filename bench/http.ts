@@ -168,7 +168,7 @@ function workflows(queryAuthId: string, credentialId: string, ids: Record<Target
 }
 
 export async function measureHttpLatency(bodies: readonly BodyTemplate[], options: HttpOptions): Promise<HttpLatency> {
-	const userFolder = path.join(BENCH_CACHE, 'n8n-v1');
+	const userFolder = harness.n8nUserFolder('bench/n8n-v1');
 	fs.rmSync(userFolder, { recursive: true, force: true });
 	const tarball = harness.packPackage(path.join(BENCH_CACHE, 'pack'));
 	const simulator = await ActiveCampaignSimulator.start({ apiToken: API_TOKEN });

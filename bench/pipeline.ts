@@ -5,6 +5,7 @@
  */
 import { parse as qsParse } from 'qs';
 
+import { buildFieldNames, nameFields } from '../nodes/ActiveCampaignTrigger/fieldNames';
 import { decideDelivery, type Decision } from '../nodes/ActiveCampaignTrigger/receive';
 import { newSecret } from '../nodes/ActiveCampaignTrigger/secret';
 import { EVERY_EVENT_SETTINGS } from '../test/support/receiveSettings';
@@ -87,6 +88,45 @@ export function comparePipelineWithQs(
 	);
 	// Reading the sink keeps qs.parse's result alive, so its work cannot be optimised away.
 	if (keys === 0) throw new Error('qs.parse returned nothing');
+	return { ...comparison, body, iterations: options.iterations };
+}
+
+/** An account's custom fields, all known to the cache (warm): ids 1-300, titles and tags. */
+const WARM_NAMES = buildFieldNames(
+	Array.from({ length: 300 }, (_, index) => ({ id: String(index + 1), title: `Custom field ${index + 1}`, tag: `custom_field_${index + 1}` })),
+	Array.from({ length: 40 }, (_, index) => ({ id: String(index + 1), title: `Deal field ${index + 1}`, tag: `deal_field_${index + 1}` })),
+);
+
+/**
+ * The pipeline with Custom Field Keys by title (names cached, as after activation) against the same pipeline
+ * keeping ids, over the same new bodies; each has its own dedup scope, so both take the "new event" path.
+ */
+export function compareNamedFields(body: BodyTemplate, options: { rounds: number; warmupRounds: number; iterations: number }): PipelineComparison {
+	const named = new PipelineRunner(`bench:p1-named:${body.name}`);
+	const plain = new PipelineRunner(`bench:p1-ids:${body.name}`);
+	let serial = 0;
+	let bodies: string[] = [];
+	let lastRound = -1;
+	let unknown = 0;
+	const bodiesFor = (round: number): string[] => {
+		if (round !== lastRound) {
+			bodies = Array.from({ length: options.iterations }, () => body.vary(++serial));
+			lastRound = round;
+		}
+		return bodies;
+	};
+	const timed = (runner: PipelineRunner, withNames: boolean) => (round: number) => {
+		const batch = bodiesFor(round);
+		const start = process.hrtime.bigint();
+		for (const text of batch) {
+			const { outcome } = runner.deliver(text);
+			if (outcome.action !== 'emit') throw new Error(`Expected an emitted item, got ${JSON.stringify(outcome)}`);
+			if (withNames && nameFields(outcome.item, WARM_NAMES, 'title').unknown) unknown++;
+		}
+		return Number(process.hrtime.bigint() - start);
+	};
+	const comparison = compareInterleaved({ name: 'names', runRound: timed(named, true) }, { name: 'ids', runRound: timed(plain, false) }, options);
+	if (unknown > 0) throw new Error(`${unknown} items carried fields the warm names did not know`);
 	return { ...comparison, body, iterations: options.iterations };
 }
 

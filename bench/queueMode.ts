@@ -78,7 +78,7 @@ export async function measureQueueMode(options: QueueOptions, log: (line: string
 		cluster = await startQueueCluster({
 			version: 'v1',
 			basePort: 6100,
-			userFolder: path.join(harness.REPO_ROOT, '.cache', 'bench', 'queue-v1'),
+			userFolder: harness.n8nUserFolder('bench/queue-v1'),
 			packageTarball: tarball,
 			webhookUrl: 'https://n8n.bench.test/',
 		});

@@ -7,6 +7,7 @@ export type ResultKey =
 	| 'p1_ratio_typical'
 	| 'p1_ratio_200fields'
 	| 'p1_ratio_deal_update'
+	| 'p1_ratio_named_fields'
 	| 'p2_ratio_100k_vs_100'
 	| 'p2_state_bytes'
 	| 'p3_ratio_latency'
@@ -28,6 +29,7 @@ export const GOALS: readonly Goal[] = [
 	{ key: 'p1_ratio_typical', what: 'pipeline / qs.parse, typical contact event', goal: '<= 2.0', met: (v) => v <= 2, digits: 2 },
 	{ key: 'p1_ratio_200fields', what: 'pipeline / qs.parse, 200 custom fields', goal: '<= 2.0', met: (v) => v <= 2, digits: 2 },
 	{ key: 'p1_ratio_deal_update', what: 'pipeline / qs.parse, deal_update, 30 fields', goal: '<= 2.0', met: (v) => v <= 2, digits: 2 },
+	{ key: 'p1_ratio_named_fields', what: 'pipeline, fields by title (names cached) / by id, typical', goal: '<= 1.1', met: (v) => v <= 1.1, digits: 3 },
 	{ key: 'p2_ratio_100k_vs_100', what: 'dedup decision, 100,000 keys / 100 keys', goal: '<= 1.2', met: (v) => v <= 1.2, digits: 2 },
 	{ key: 'p2_state_bytes', what: 'persisted dedup state after 1,000,000 events', goal: '<= 32768', met: (v) => v <= 32768, digits: 0 },
 	{ key: 'p3_ratio_latency', what: 'HTTP latency in n8n, ours / built-in (median of runs)', goal: '<= 1.05', met: (v) => v <= 1.05, digits: 3 },

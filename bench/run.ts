@@ -13,7 +13,7 @@ import { n8nInstallFolder } from '../test/e2e/harness';
 import { BODIES } from './bodies';
 import { measureDedupCost } from './dedupCost';
 import { measureHttpLatency, n8nVersion, type HttpLatency } from './http';
-import { comparePipelineWithQs, measureHeapGrowth } from './pipeline';
+import { compareNamedFields, comparePipelineWithQs, measureHeapGrowth } from './pipeline';
 import { measureQueueMode, type QueueOptions } from './queueMode';
 import { barChart, missedGoals, resultsTable, round, type Results } from './report';
 import { FULL, SMOKE } from './settings';
@@ -67,6 +67,9 @@ async function main(): Promise<void> {
 		return comparePipelineWithQs(body, { ...micro, iterations: settings.pipelineIterations[body.name] });
 	});
 	const pipelineRatio = (name: string) => round(pipeline.find((entry) => entry.body.name === name)!.ratio, 3);
+	const typical = BODIES.find((body) => body.name === 'typical')!;
+	log(`P1: ${typical.label} with Custom Field Keys by title (names cached) against ids, ${settings.rounds} rounds`);
+	const named = compareNamedFields(typical, { ...micro, iterations: settings.pipelineIterations.typical });
 
 	log(`P2: dedup decision with 100 and ${settings.largeKeys.toLocaleString('en')} remembered keys`);
 	const dedup = measureDedupCost({ ...micro, largeKeys: settings.largeKeys });
@@ -96,6 +99,7 @@ async function main(): Promise<void> {
 		p1_ratio_typical: pipelineRatio('typical'),
 		p1_ratio_200fields: pipelineRatio('200fields'),
 		p1_ratio_deal_update: pipelineRatio('deal_update'),
+		p1_ratio_named_fields: round(named.ratio, 3),
 		p2_ratio_100k_vs_100: round(dedup.decision.ratio, 3),
 		p2_state_bytes: heap.stateBytes,
 		p3_ratio_latency: http ? round(http.ratio, 3) : null,
@@ -121,6 +125,10 @@ async function main(): Promise<void> {
 					},
 				]),
 			),
+			p1_named_fields: {
+				namesUsPerEvent: round(named.medianNs.names / named.iterations / 1000, 2),
+				idsUsPerEvent: round(named.medianNs.ids / named.iterations / 1000, 2),
+			},
 			p2: {
 				eventsPerRound: dedup.iterations,
 				decisionUsPerEvent100k: round(dedup.decision.medianNs['100000 keys'] / dedup.iterations / 1000, 3),

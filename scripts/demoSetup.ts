@@ -57,7 +57,7 @@ export async function startDemo({ port, folder, say }: DemoOptions): Promise<Dem
 	});
 
 	fs.rmSync(folder, { recursive: true, force: true });
-	const userFolder = path.join(folder, 'n8n');
+	const userFolder = harness.n8nUserFolder(`${path.basename(folder)}/n8n`);
 	const tarball = await timed(say, 'Packing this package (npm pack)', async () => harness.packPackage(folder));
 	await timed(say, `Installing ${path.basename(tarball)} into a fresh n8n user folder, as the Community nodes panel does`, async () =>
 		harness.installCommunityPackage(userFolder, tarball),

@@ -12,11 +12,12 @@ import {
 
 import { EVENT_CATALOG } from './catalog';
 import { properties } from './description';
+import { fieldNamesFor } from './fieldNames';
 import { settle } from './apiClient';
 import { ensureSubscriptions } from './reconcile';
 import { receiveDelivery } from './receive';
 import { MIN_PASTED_SECRET_LENGTH, readQueryAuth, readRedisSettings, readSettings } from './settings';
-import { clientFor, removeRegisteredWebhooks, subscriptionSetup, toNodeError } from './subscription';
+import { clientFor, fieldNamesSource, removeRegisteredWebhooks, subscriptionSetup, toNodeError } from './subscription';
 
 export class ActiveCampaignTrigger implements INodeType {
 	description: INodeTypeDescription = {
@@ -131,6 +132,7 @@ export class ActiveCampaignTrigger implements INodeType {
 async function runStep(context: IHookFunctions, allowCreate: boolean): Promise<boolean> {
 	const settings = readSettings(context);
 	if (settings.store === 'redis' && settings.deduplicate) await assertRedisCredential(context);
+	if (settings.fieldKeys !== 'id') await loadFieldNames(context);
 	if (settings.kind !== 'subscriptions') {
 		// Nothing to register: the user pastes the URL. The secret must be usable, and webhooks this node
 		// registered before its kind was changed must go.
@@ -163,6 +165,17 @@ async function assertPastedSecret(context: IHookFunctions): Promise<void> {
 			description: `Open the credential and set, e.g., Name "secret" and a random Value of at least ${MIN_PASTED_SECRET_LENGTH} characters; then paste <Production URL>?<name>=<value> into ActiveCampaign.`,
 		});
 	}
+}
+
+/** Names for "Custom Field Keys", loaded now so the first delivery pays nothing; the API down only warns. */
+async function loadFieldNames(context: IHookFunctions): Promise<void> {
+	const source = fieldNamesSource(context);
+	if (source === undefined) {
+		throw new NodeOperationError(context.getNode(), 'Custom Field Keys by name need the ActiveCampaign API credential', {
+			description: 'Pick an API credential under "Credential Type" (the names come from ActiveCampaign\'s API), or set Custom Field Keys to "Field ID".',
+		});
+	}
+	await fieldNamesFor(source.key, source.load, context.logger, { force: true });
 }
 
 /** Redis itself may be down at activation (deliveries then pass undeduplicated); its credential must be set. */

@@ -1,5 +1,5 @@
 /**
- * ActiveCampaign API v3 client for what the trigger needs: webhooks, webhook events and lists.
+ * ActiveCampaign API v3 client for what the trigger needs: webhooks, webhook events, lists and custom fields.
  *
  * The transport is injected (n8n's `httpRequestWithAuthentication` in the node, plain HTTP in tests), and so
  * is the clock, so the retry policy is a pure, testable function of the answers it gets.
@@ -9,6 +9,7 @@
  * caught and re-thrown, so no error leaves this module half-mapped.
  */
 import { parseUrl } from './deliveryUrl';
+import { tagOf, type NamedField } from './fieldNames';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -255,6 +256,28 @@ export class ActiveCampaignClient {
 			const list = row as Record<string, unknown>;
 			return { id: String(list.id), name: String(list.name ?? list.id) };
 		});
+	}
+
+	/** Contact custom fields (`GET /fields`): id, title and personalisation tag. */
+	async listContactFields(): Promise<NamedField[]> {
+		return uniqueById(
+			(await this.listAll('/fields', 'fields')).filter(isRecord).map((field) => ({
+				id: String(field.id),
+				title: String(field.title ?? ''),
+				tag: tagOf(String(field.perstag ?? '')),
+			})),
+		);
+	}
+
+	/** Deal custom fields (`GET /dealCustomFieldMeta`): id, label and personalisation tag. */
+	async listDealFields(): Promise<NamedField[]> {
+		return uniqueById(
+			(await this.listAll('/dealCustomFieldMeta', 'dealCustomFieldMeta')).filter(isRecord).map((field) => ({
+				id: String(field.id),
+				title: String(field.fieldLabel ?? ''),
+				tag: tagOf(String(field.personalization ?? '')),
+			})),
+		);
 	}
 
 	private async listAll(path: string, key: string, query: Record<string, string> = {}): Promise<unknown[]> {

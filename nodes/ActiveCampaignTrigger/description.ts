@@ -146,6 +146,31 @@ export const properties: INodeProperties[] = [
 		default: {},
 		options: [
 			{
+				displayName: 'Custom Field Keys',
+				name: 'customFieldKeys',
+				type: 'options',
+				options: [
+					{
+						name: 'Field ID',
+						value: 'id',
+						description: 'As delivered: standard events by field ID ("39"), automation actions by personalisation tag',
+					},
+					{
+						name: 'Field Title',
+						value: 'title',
+						description: 'The title ActiveCampaign shows ("Lead source"), in standard events and automation actions alike',
+					},
+					{
+						name: 'Personalisation Tag',
+						value: 'tag',
+						description: 'The tag in lower case ("lead_source"), in standard events and automation actions alike',
+					},
+				],
+				default: 'id',
+				description:
+					'How contact custom fields are keyed in the item. The names come from the API credential, read at activation and every few minutes. Deal custom fields get their title and tag either way when a name is chosen.',
+			},
+			{
 				displayName: 'Deduplicate',
 				name: 'deduplicate',
 				type: 'boolean',

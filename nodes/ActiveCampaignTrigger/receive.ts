@@ -7,10 +7,12 @@ import type { IDataObject, INodeExecutionData, IWebhookFunctions, IWebhookRespon
 import { isListScoped, SOURCE_IDS } from './catalog';
 import { fingerprint, formFingerprint, recordDelivery } from './dedup';
 import { SECRET_PARAMETER } from './deliveryUrl';
+import { NAMES_WAIT_MS, fieldNamesFor, nameFields } from './fieldNames';
 import { toItem, type DeliveryItem } from './normalise';
 import { parseDeliveryBody } from './parse';
 import { secretsMatch } from './secret';
 import { claimDelivery, dedupKey, type Settle } from './redisStore';
+import { fieldNamesSource } from './subscription';
 import { nodeState, readQueryAuth, readRedisSettings, readSettings, type ReceiveSettings } from './settings';
 
 export type Outcome =
@@ -180,20 +182,38 @@ export async function receiveDelivery(context: IWebhookFunctions): Promise<IWebh
 			context.getResponseObject().status(409).json({ message: 'A copy of this event is being processed; retry later' });
 			return { noWebhookResponse: true };
 		case 'emit': {
-			const item: INodeExecutionData = { json: outcome.item as unknown as IDataObject };
 			// The Redis store lets n8n answer (on n8n 2.x in queue mode a 2xx then means the execution was
 			// enqueued); static data is not touched, so n8n has nothing to save.
 			if (claimed !== undefined) {
 				if (claimed.settle !== undefined) settleWhenAnswered(context, claimed.settle);
-				return { workflowData: [[item]] };
+				return { workflowData: [[await itemWithFieldNames(context, settings, outcome.item)]] };
 			}
 			// Answered before n8n starts the execution. Left to n8n, 2.x answers (and saves the static data)
 			// only after the run has started, by which time a new Workflow object has reset the flag that says
 			// the static data changed, and the dedup table would never be saved.
 			context.getResponseObject().status(200).json({ received: true, emitted: true });
-			return { noWebhookResponse: true, workflowData: [[item]] };
+			return { noWebhookResponse: true, workflowData: [[await itemWithFieldNames(context, settings, outcome.item)]] };
 		}
 	}
+}
+
+/** The item to emit, its custom fields keyed as "Custom Field Keys" says (fieldNames.ts). */
+async function itemWithFieldNames(context: IWebhookFunctions, settings: ReceiveSettings, item: DeliveryItem): Promise<INodeExecutionData> {
+	// Custom-object payloads pass through as their author designed them.
+	if (settings.fieldKeys === 'id' || settings.kind === 'custom') return { json: item as unknown as IDataObject };
+	const source = fieldNamesSource(context);
+	if (source === undefined) return { json: item as unknown as IDataObject };
+	const started = Date.now();
+	const names = await fieldNamesFor(source.key, source.load, context.logger);
+	let named = nameFields(item, names, settings.fieldKeys);
+	if (named.unknown && names !== undefined) {
+		// A field created since the names were read: read them again (at most once per TTL) and name it,
+		// within what is left of the one wait a delivery may spend on names.
+		const waitMs = Math.max(0, NAMES_WAIT_MS - (Date.now() - started));
+		const again = await fieldNamesFor(source.key, source.load, context.logger, { unknownSeen: true, waitMs, freshSince: started });
+		named = nameFields(item, again, settings.fieldKeys);
+	}
+	return { json: named.item as unknown as IDataObject };
 }
 
 /**

@@ -23,7 +23,8 @@ import { randomBytes } from 'node:crypto';
 // the atomic claim needs one. ioredis is the client n8n itself runs its queue mode on.
 // eslint-disable-next-line @n8n/community-nodes/no-restricted-imports
 import Redis from 'ioredis';
-import { sleepWithAbort } from 'n8n-workflow';
+
+import { delay } from './timers';
 
 export const KEY_PREFIX = 'n8n-nodes-activecampaign-trigger:dedup:';
 
@@ -91,8 +92,8 @@ interface PooledConnection {
 	/** True from the first failed command until the next one that succeeds. */
 	down: boolean;
 	lastUsed: number;
-	/** Stops the idle watch (closeRedisConnections). */
-	stopWatch: AbortController;
+	/** Set by closeRedisConnections: the idle watch ends at its next look. */
+	stopped: boolean;
 }
 
 /**
@@ -134,12 +135,15 @@ function connect(settings: RedisSettings): PooledConnection {
 		for (const [name, lua] of Object.entries(SCRIPTS)) redis.defineCommand(name, { numberOfKeys: 1, lua });
 		// Errors surface through the failed commands; without a listener ioredis would print each one.
 		redis.on('error', () => undefined);
-		const connected = new AbortController();
-		redis.once('ready', () => connected.abort());
-		redis.once('error', () => connected.abort());
-		// Aborted (connected or failed) or timed out: either way the first command may go.
-		const firstConnect = sleepWithAbort(CONNECT_TIMEOUT_MS, connected.signal).catch(() => undefined);
-		const entry: PooledConnection = { redis, firstConnect, down: false, lastUsed: Date.now(), stopWatch: new AbortController() };
+		// Connected, failed or timed out: either way the first command may go.
+		const firstConnect = Promise.race([
+			new Promise<void>((resolve) => {
+				redis.once('ready', () => resolve());
+				redis.once('error', () => resolve());
+			}),
+			delay(CONNECT_TIMEOUT_MS),
+		]);
+		const entry: PooledConnection = { redis, firstConnect, down: false, lastUsed: Date.now(), stopped: false };
 		void closeWhenIdle(key, entry);
 		pooled = entry;
 		pool.set(key, pooled);
@@ -148,14 +152,11 @@ function connect(settings: RedisSettings): PooledConnection {
 	return pooled;
 }
 
-/** Checks now and then whether the connection is idle, and closes it then; ends early when stopped. */
+/** Looks now and then whether the connection is idle, and closes it then; ends once it was closed elsewhere. */
 async function closeWhenIdle(key: string, entry: PooledConnection): Promise<void> {
-	try {
-		do await sleepWithAbort(Math.max(50, pooling.idleCloseMs / 4), entry.stopWatch.signal);
-		while (Date.now() - entry.lastUsed < pooling.idleCloseMs);
-	} catch {
-		return;
-	}
+	do await delay(Math.max(50, pooling.idleCloseMs / 4));
+	while (!entry.stopped && Date.now() - entry.lastUsed < pooling.idleCloseMs);
+	if (entry.stopped) return;
 	if (pool.get(key) === entry) pool.delete(key);
 	await entry.redis.quit().catch(() => entry.redis.disconnect());
 }
@@ -201,16 +202,7 @@ export function dedupKey(scope: string, fingerprint: string): string {
 
 /** The command's answer, or TIMED_OUT once `COMMAND_TIMEOUT_MS` passed; the command carries on and may land. */
 async function withinTimeout<T>(command: Promise<T>): Promise<T | typeof TIMED_OUT> {
-	const answered = new AbortController();
-	const timeout = sleepWithAbort(COMMAND_TIMEOUT_MS, answered.signal).then(
-		(): typeof TIMED_OUT => TIMED_OUT,
-		(): typeof TIMED_OUT => TIMED_OUT,
-	);
-	try {
-		return await Promise.race([command, timeout]);
-	} finally {
-		answered.abort();
-	}
+	return await Promise.race([command, delay(COMMAND_TIMEOUT_MS).then((): typeof TIMED_OUT => TIMED_OUT)]);
 }
 
 /** Claims one delivery's fingerprint for `windowMs` once settled as a success. */
@@ -249,8 +241,9 @@ export async function closeRedisConnections(): Promise<void> {
 	const connections = [...pool.values()];
 	pool.clear();
 	await Promise.all(
-		connections.map(async ({ redis, stopWatch }) => {
-			stopWatch.abort();
+		connections.map(async (entry) => {
+			entry.stopped = true;
+			const { redis } = entry;
 			await redis.quit().catch(() => redis.disconnect());
 		}),
 	);

@@ -5,6 +5,7 @@ import type { ICredentialDataDecryptedObject, IDataObject, IHookFunctions, IWebh
 
 import { SOURCE_IDS } from './catalog';
 import { DEFAULT_WINDOW_MS } from './dedup';
+import type { FieldKeys } from './fieldNames';
 import type { RedisSettings } from './redisStore';
 
 /**
@@ -27,6 +28,8 @@ export interface ReceiveSettings {
 	deduplicate: boolean;
 	windowMs: number;
 	includeRaw: boolean;
+	/** How contact custom fields are keyed: by id as delivered (default), or by name (fieldNames.ts). */
+	fieldKeys: FieldKeys;
 }
 
 /** What the node keeps in its static data. Test-mode webhooks are kept apart from production ones. */
@@ -56,6 +59,7 @@ interface ReceiveOptions {
 	deduplicate?: boolean;
 	dedupWindowMinutes?: number;
 	includeRaw?: boolean;
+	customFieldKeys?: FieldKeys;
 }
 
 /** n8n's built-in Query Auth credential: the pasted kinds' secret is the query parameter it names. */
@@ -125,6 +129,7 @@ export function readSettings(context: IWebhookFunctions | IHookFunctions): Recei
 		deduplicate: options.deduplicate ?? true,
 		windowMs: Math.max(1, windowMinutes) * 60_000,
 		includeRaw: options.includeRaw ?? false,
+		fieldKeys: options.customFieldKeys ?? 'id',
 	};
 	if (kind === 'subscriptions') {
 		const events = context.getNodeParameter('events', []) as string[];

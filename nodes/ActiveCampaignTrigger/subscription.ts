@@ -10,6 +10,7 @@ import {
 	type IHookFunctions,
 	type ILoadOptionsFunctions,
 	type INode,
+	type IWebhookFunctions,
 	type JsonObject,
 } from 'n8n-workflow';
 
@@ -17,6 +18,7 @@ import { ActiveCampaignApiError, ActiveCampaignClient, normaliseApiUrl, type Api
 import { isListScoped } from './catalog';
 import { NO_API_CREDENTIAL, OWN_CREDENTIAL } from './description';
 import { UndeliverableUrlError, assertDeliverable, withSecret } from './deliveryUrl';
+import { buildFieldNames, type FieldNames } from './fieldNames';
 import { RemovalError, desiredWebhooks, pathOf, removeSubscriptions, type Ownership, type SubscriptionMemory } from './reconcile';
 import { newSecret, redact } from './secret';
 import { nodeState, type NodeState, type ReceiveSettings } from './settings';
@@ -47,7 +49,7 @@ export function memoryOf(state: NodeState, slot: Slot): SubscriptionMemory {
 	};
 }
 
-type ApiContext = IHookFunctions | ILoadOptionsFunctions;
+type ApiContext = IHookFunctions | ILoadOptionsFunctions | IWebhookFunctions;
 
 /** The API credential type the node is set to use; undefined when a pasted kind uses none. */
 function apiCredentialType(context: ApiContext): string | undefined {
@@ -77,6 +79,24 @@ export async function clientFor(context: ApiContext): Promise<ActiveCampaignClie
 			return { status: response.statusCode, headers: response.headers, body: response.body } satisfies ApiResponse;
 		},
 	});
+}
+
+/**
+ * Where the custom field names for this node come from: its API credential (the cache key is the credential's
+ * id), or undefined when the node uses none.
+ */
+export function fieldNamesSource(context: ApiContext): { key: string; load: () => Promise<FieldNames> } | undefined {
+	const type = apiCredentialType(context);
+	if (type === undefined) return undefined;
+	return {
+		key: `${type}:${context.getNode().credentials?.[type]?.id ?? 'unsaved'}`,
+		load: async () => {
+			const client = await clientFor(context);
+			// One after the other: when the first is refused, the second is not asked at all.
+			const contact = await client.listContactFields();
+			return buildFieldNames(contact, await client.listDealFields());
+		},
+	};
 }
 
 /**

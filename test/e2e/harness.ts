@@ -14,12 +14,32 @@
  * docs/running-n8n-offline.md.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 import { REPO_ROOT } from '../support/repository';
 
 export { REPO_ROOT };
+
+/**
+ * Where a run keeps an n8n user folder: outside the repository. Node resolves an installed package's imports
+ * by walking up from its folder; from a user folder inside the repository that walk reaches the repository's
+ * own node_modules, and the package would load the n8n-workflow this repository builds against instead of
+ * the running n8n's (n8n 2.x's lacks helpers that 1.x's has), as no user's n8n ever does.
+ */
+export function n8nUserFolder(name: string): string {
+	const repository = createHash('sha256').update(REPO_ROOT).digest('hex').slice(0, 8);
+	return path.join(os.tmpdir(), `n8n-nodes-activecampaign-trigger-${repository}`, name);
+}
+
+function assertOutsideRepository(userFolder: string): void {
+	const relative = path.relative(REPO_ROOT, path.resolve(userFolder));
+	if (!relative.startsWith('..') && !path.isAbsolute(relative)) {
+		throw new Error(`n8n user folder ${userFolder} is inside the repository: use n8nUserFolder() (see its comment)`);
+	}
+}
 
 export type N8nMajor = 'v1' | 'v2';
 
@@ -206,6 +226,7 @@ const PROCESS_READY_LINES: Record<N8nProcess['command'], string> = {
 
 /** Starts `n8n webhook` or `n8n worker` with the same installation, user folder and environment rules. */
 export async function startN8nProcess(command: N8nProcess['command'], options: StartOptions): Promise<N8nProcess> {
+	assertOutsideRepository(options.userFolder);
 	const runtime = readRuntime(options.version);
 	const baseUrl = `http://localhost:${options.port}`;
 	const logFile = path.resolve(options.logFile ?? path.join(options.userFolder, `n8n-${command}-${options.port}.log`));
@@ -287,6 +308,7 @@ export function packPackage(destination: string): string {
  * `node_modules/n8n-nodes-*` package found there, as node types `<package name>.<node name>`.
  */
 export function installCommunityPackage(userFolder: string, tarball: string): void {
+	assertOutsideRepository(userFolder);
 	const nodesFolder = path.join(userFolder, '.n8n', 'nodes');
 	const nodesManifestPath = path.join(nodesFolder, 'package.json');
 	fs.mkdirSync(nodesFolder, { recursive: true });
@@ -364,6 +386,7 @@ class RunningN8n implements N8nInstance {
 		this.options = options;
 		this.version = options.version;
 		this.baseUrl = `http://localhost:${options.port}`;
+		assertOutsideRepository(options.userFolder);
 		this.userFolder = path.resolve(options.userFolder);
 		this.logFile = path.resolve(options.logFile ?? path.join(this.userFolder, 'n8n.log'));
 		this.runtime = readRuntime(options.version);

@@ -1,7 +1,7 @@
 /**
  * Never lose, steal or multiply an event, in real n8n 1.x and 2.x with the packed package: a workflow imported
  * with another's static data, list scoping, custom-object JSON, the pasted kinds' window and Query Auth
- * secret, and switching Webhook Kind. Each major's user folder is kept in .cache/e2e/integrity-<version>/.
+ * secret, switching Webhook Kind, and custom fields by name. Each major's user folder is kept in n8nUserFolder("e2e/integrity-<version>").
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,7 +9,7 @@ import path from 'node:path';
 import { DELIVERY_BODIES } from '../fixtures/deliveryBodies';
 import { ActiveCampaignSimulator, type SimulatedWebhook } from '../simulator/ActiveCampaignSimulator';
 import { TRIGGER_NAME, TRIGGER_STATE_KEY } from '../support/triggerNode';
-import { REPO_ROOT, packPackage, startN8n, type N8nInstance, type N8nMajor } from './harness';
+import { REPO_ROOT, n8nUserFolder, packPackage, startN8n, type N8nInstance, type N8nMajor } from './harness';
 import { isDuplicateAnswer, pastedWorkflow, triggerWorkflow, waitFor, withContactId } from './scenarioSupport';
 
 const PORTS: Record<N8nMajor, number> = { v1: 5851, v2: 5861 };
@@ -24,6 +24,8 @@ const WEBHOOK_IDS = {
 	automation: '0a1b2c3d-0000-4000-8000-000000000005',
 	switched: '0a1b2c3d-0000-4000-8000-000000000006',
 	leftOver: '0a1b2c3d-0000-4000-8000-000000000007',
+	namedStandard: '0a1b2c3d-0000-4000-8000-000000000008',
+	namedAutomation: '0a1b2c3d-0000-4000-8000-000000000009',
 };
 /** The pasted kinds' default dedup window is one minute; a repeat is sent after this long. */
 const PASTED_WINDOW_MS = 60_000;
@@ -59,7 +61,7 @@ describe.each<N8nMajor>(['v1', 'v2'])('n8n %s: every event exactly once, to the 
 	const withQueryAuth = (webhookId: string) => `${localUrl(webhookId)}?${QUERY_AUTH.name}=${QUERY_AUTH.value}`;
 
 	beforeAll(async () => {
-		const userFolder = path.join(REPO_ROOT, '.cache', 'e2e', `integrity-${version}`);
+		const userFolder = n8nUserFolder(`e2e/integrity-${version}`);
 		fs.rmSync(userFolder, { recursive: true, force: true });
 		simulator = await ActiveCampaignSimulator.start({ apiToken: API_TOKEN, deliveryOrigin: `http://127.0.0.1:${PORTS[version]}` });
 		n8n = await startN8n({ version, port: PORTS[version], userFolder, webhookUrl: `${PUBLIC_ORIGIN}/`, packageTarball });
@@ -178,6 +180,38 @@ describe.each<N8nMajor>(['v1', 'v2'])('n8n %s: every event exactly once, to the 
 		const created = executions.find((execution) => execution.items[0]?.event === 'order_created')!;
 		expect(created.items[0]).toMatchObject({ date_time: 1715678467, order: { id: 'A-1' } });
 		await n8n.deactivate(workflowId);
+	});
+
+	it('Custom Field Keys by title: an update and an automation action for the same contact give the same contact.fields keys', async () => {
+		const withTitles = (workflow: ReturnType<typeof triggerWorkflow>, parameters: Record<string, unknown>) => {
+			const [trigger, ...rest] = workflow.nodes as Array<Record<string, unknown>>;
+			const credentials = { ...(trigger.credentials as Record<string, unknown>), activeCampaignTriggerApi: { id: credentialId, name: 'ActiveCampaign simulator' } };
+			return { ...workflow, nodes: [{ ...trigger, parameters: { ...parameters, options: { customFieldKeys: 'title' } }, credentials }, ...rest] };
+		};
+		const standard = triggerWorkflow('Integrity: field names', WEBHOOK_IDS.namedStandard, credentialId, { events: ['update'] });
+		const standardId = await n8n.importWorkflow(withTitles(standard, (standard.nodes[0] as { parameters: Record<string, unknown> }).parameters));
+		const automationId = await n8n.importWorkflow(
+			withTitles(pastedWorkflow('Integrity: field names, automation', WEBHOOK_IDS.namedAutomation, queryAuthId), { webhookKind: 'automation' }),
+		);
+		for (const id of [standardId, automationId]) await n8n.activate(id);
+
+		// The same contact as the update (fixture fields 7 and 15), as an automation's Webhook action sends it.
+		const automation = bodyOf('(automation)')
+			.body.replace('contact%5Bfields%5D%5Binterests%5D', 'contact%5Bfields%5D%5Bfavourite_colours%5D')
+			.replace('contact%5Bfields%5D%5Butm_source%5D', 'contact%5Bfields%5D%5Brenewal_date%5D');
+		const registered = new URL(simulator.webhooks().find(atPath(WEBHOOK_IDS.namedStandard))!.url);
+		const answers = await Promise.all([
+			simulator.postTo(`${n8n.baseUrl}${registered.pathname}${registered.search}`, fresh('update')),
+			simulator.postTo(withQueryAuth(WEBHOOK_IDS.namedAutomation), automation),
+		]);
+		expect(answers.map((answer) => answer.status)).toEqual([200, 200]);
+		const keysOf = async (workflowId: string) => {
+			const [execution] = await settledExecutions(workflowId, 1);
+			return Object.keys((execution.items[0]?.contact as { fields: Record<string, unknown> }).fields).sort();
+		};
+		expect(await keysOf(standardId)).toEqual(['Favourite colours', 'Renewal date']);
+		expect(await keysOf(automationId)).toEqual(['Favourite colours', 'Renewal date']);
+		for (const id of [standardId, automationId]) await n8n.deactivate(id);
 	});
 
 	it('switching Webhook Kind from Events to a pasted kind removes the registered webhooks', async () => {

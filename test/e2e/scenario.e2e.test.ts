@@ -5,7 +5,7 @@
  *
  * Each step checks the production executions it caused (the ones not seen by an earlier step), so a failing
  * step does not fail the ones after it; the last test checks the whole run. Each major's user folder is kept
- * in .cache/e2e/scenario-<version>/ (n8n.log there) until the next run.
+ * in n8nUserFolder("e2e/scenario-<version>") (n8n.log there, under the system temp folder) until the next run.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,7 +14,7 @@ import { EVENT_IDS } from '../../nodes/ActiveCampaignTrigger/catalog';
 import { DELIVERY_BODIES, readExpectedItem, type DeliveryBody } from '../fixtures/deliveryBodies';
 import { ActiveCampaignSimulator, type DeliveryResult, type SimulatedWebhook } from '../simulator/ActiveCampaignSimulator';
 import { TRIGGER_NAME } from '../support/triggerNode';
-import { REPO_ROOT, packPackage, startN8n, type ExecutionRecord, type N8nInstance, type N8nMajor } from './harness';
+import { REPO_ROOT, n8nUserFolder, packPackage, startN8n, type ExecutionRecord, type N8nInstance, type N8nMajor } from './harness';
 import {
 	canonicalJson,
 	isDuplicateAnswer,
@@ -173,7 +173,7 @@ describe.each<N8nMajor>(['v1', 'v2'])('n8n %s: the ActiveCampaign Trigger end to
 	}
 
 	beforeAll(async () => {
-		const userFolder = path.join(REPO_ROOT, '.cache', 'e2e', `scenario-${version}`);
+		const userFolder = n8nUserFolder(`e2e/scenario-${version}`);
 		fs.rmSync(userFolder, { recursive: true, force: true });
 		simulator = await ActiveCampaignSimulator.start({ apiToken: API_TOKEN, deliveryOrigin: `http://127.0.0.1:${PORTS[version]}` });
 		n8n = await startN8n({ version, port: PORTS[version], userFolder, webhookUrl: `${PUBLIC_ORIGIN}/`, packageTarball });

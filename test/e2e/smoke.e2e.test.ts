@@ -1,12 +1,12 @@
 /**
  * Proves the harness on both n8n majors with n8n's own nodes, then that n8n loads our packed package.
- * Each major's user folder is kept in .cache/e2e/smoke-<version>/ (n8n.log there) until the next run.
+ * Each major's user folder is kept in n8nUserFolder("e2e/smoke-<version>") (n8n.log there, under the system temp folder) until the next run.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 
 import { TRIGGER_TYPE } from '../support/triggerNode';
-import { REPO_ROOT, packPackage, startN8n, type N8nInstance, type N8nMajor, type WorkflowJson } from './harness';
+import { REPO_ROOT, n8nUserFolder, packPackage, startN8n, type N8nInstance, type N8nMajor, type WorkflowJson } from './harness';
 
 const PORTS: Record<N8nMajor, number> = { v1: 5811, v2: 5821 };
 const NODE_SOURCE = path.join(REPO_ROOT, 'nodes', 'ActiveCampaignTrigger', 'ActiveCampaignTrigger.node.ts');
@@ -56,7 +56,7 @@ describe.each<N8nMajor>(['v1', 'v2'])('n8n %s', (version) => {
 	let n8n: N8nInstance;
 
 	beforeAll(async () => {
-		const userFolder = path.join(REPO_ROOT, '.cache', 'e2e', `smoke-${version}`);
+		const userFolder = n8nUserFolder(`e2e/smoke-${version}`);
 		fs.rmSync(userFolder, { recursive: true, force: true });
 		n8n = await startN8n({ version, port: PORTS[version], userFolder, packageTarball });
 		console.info(`n8n ${version} answered after ${(n8n.startupMs / 1000).toFixed(1)} s (log: ${n8n.logFile})`);

@@ -7,7 +7,7 @@
 import path from 'node:path';
 
 import { closeRedisConnections } from '../../nodes/ActiveCampaignTrigger/redisStore';
-import { REPO_ROOT, packPackage, type N8nMajor } from '../e2e/harness';
+import { REPO_ROOT, n8nUserFolder, packPackage, type N8nMajor } from '../e2e/harness';
 import { withContactId } from '../e2e/scenarioSupport';
 import { DELIVERY_BODIES } from '../fixtures/deliveryBodies';
 import { TRIGGER_NAME } from '../support/triggerNode';
@@ -140,7 +140,7 @@ describe.each<N8nMajor>(['v1', 'v2'])('n8n %s in queue mode: two webhook process
 		cluster = await startQueueCluster({
 			version,
 			basePort: BASE_PORTS[version],
-			userFolder: path.join(REPO_ROOT, '.cache', 'queue', `cluster-${version}`),
+			userFolder: n8nUserFolder(`queue/cluster-${version}`),
 			packageTarball,
 			webhookUrl: `${PUBLIC_ORIGIN}/`,
 		});

@@ -7,11 +7,11 @@ import { createServer, STATUS_CODES, type IncomingMessage, type Server, type Ser
 import type { AddressInfo } from 'node:net';
 
 import { EVENT_IDS } from '../../nodes/ActiveCampaignTrigger/catalog';
-import { SimulatedAccount, json, type ApiAnswer, type SimulatedList, type SimulatedWebhook } from './account';
+import { SimulatedAccount, json, type ApiAnswer, type SimulatedField, type SimulatedList, type SimulatedWebhook } from './account';
 import { deliveryTarget, encodeDeliveryBody, readEnvelope, receivesEvent } from './delivery';
 import { FaultQueue, type Fault } from './faults';
 
-export type { SimulatedWebhook } from './account';
+export type { SimulatedField, SimulatedWebhook } from './account';
 export type { Fault } from './faults';
 
 export interface SimulatorOptions {
@@ -21,6 +21,10 @@ export interface SimulatorOptions {
 	port?: number;
 	/** Default: ids "1", "2", "3". */
 	lists?: SimulatedList[];
+	/** Contact custom fields; default DEFAULT_CONTACT_FIELDS (the ids and tags of the fixture deliveries). */
+	contactFields?: SimulatedField[];
+	/** Deal custom fields; default DEFAULT_DEAL_FIELDS. */
+	dealFields?: SimulatedField[];
 	/** What GET /api/3/webhook/events answers and what webhooks may subscribe to; default: the whole catalog. */
 	accountEvents?: string[];
 	/** When delivering, replaces the origin of each registered URL, e.g. 'http://127.0.0.1:5678'. */
@@ -64,6 +68,27 @@ export const DEFAULT_LISTS: readonly SimulatedList[] = [
 	{ id: '3', name: 'Webinar attendees' },
 ];
 
+/**
+ * The contact custom fields of the fixture deliveries: standard events carry ids 1, 2, 7, 12, 15, 39 and 41,
+ * the automation action the tags `interests` and `utm_source`. Two fields share the title "Lead source".
+ */
+export const DEFAULT_CONTACT_FIELDS: readonly SimulatedField[] = [
+	{ id: '1', title: 'Codename', tag: 'CODENAME' },
+	{ id: '2', title: 'Interests', tag: 'INTERESTS' },
+	{ id: '7', title: 'Favourite colours', tag: 'FAVOURITE_COLOURS' },
+	{ id: '12', title: 'Lead source', tag: 'LEAD_SOURCE' },
+	{ id: '15', title: 'Renewal date', tag: 'RENEWAL_DATE' },
+	{ id: '39', title: 'UTM source', tag: 'UTM_SOURCE' },
+	{ id: '41', title: 'Lead source', tag: 'LEAD_SOURCE_OLD' },
+];
+
+/** Deal custom fields 1-20, as in the fixture `deal_update` (its keys are the titles). */
+export const DEFAULT_DEAL_FIELDS: readonly SimulatedField[] = Array.from({ length: 20 }, (_, index) => {
+	const id = String(index + 1);
+	const title = { '1': 'Forecasted Close Date', '2': 'Lead Source', '13': 'Regions' }[id] ?? `Field ${id}`;
+	return { id, title, tag: `%DEAL_${title.toUpperCase().replace(/\W+/g, '_')}%` };
+});
+
 const FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded';
 const DELIVERY_TIMEOUT_MS = 30_000;
 /** The 403 text is the description on ActiveCampaign's "Errors" reference page; the live body is unverified. */
@@ -85,6 +110,8 @@ export class ActiveCampaignSimulator {
 	static async start(options: SimulatorOptions): Promise<ActiveCampaignSimulator> {
 		const account = new SimulatedAccount({
 			lists: (options.lists ?? DEFAULT_LISTS).map((list) => ({ ...list })),
+			contactFields: (options.contactFields ?? DEFAULT_CONTACT_FIELDS).map((field) => ({ ...field })),
+			dealFields: (options.dealFields ?? DEFAULT_DEAL_FIELDS).map((field) => ({ ...field })),
 			accountEvents: [...(options.accountEvents ?? EVENT_IDS)],
 			clock: options.clock ?? (() => new Date()),
 		});
@@ -121,6 +148,11 @@ export class ActiveCampaignSimulator {
 	/** A webhook that already exists (orphans, other apps); not validated. */
 	seedWebhook(webhook: Omit<SimulatedWebhook, 'id' | 'cdate' | 'links'>): SimulatedWebhook {
 		return this.account.addWebhook(webhook);
+	}
+
+	/** A contact custom field created in ActiveCampaign's UI. */
+	addContactField(field: SimulatedField): void {
+		this.account.addContactField(field);
 	}
 
 	/** An edit made in ActiveCampaign's UI; not validated. */

@@ -21,8 +21,19 @@ export interface SimulatedList {
 	name: string;
 }
 
+/** A custom field as the account defines it; `tag` is the personalisation tag as the API spells it. */
+export interface SimulatedField {
+	id: string;
+	title: string;
+	tag: string;
+}
+
 export interface AccountSettings {
 	lists: SimulatedList[];
+	/** Contact custom fields (`GET /api/3/fields`). */
+	contactFields: SimulatedField[];
+	/** Deal custom fields (`GET /api/3/dealCustomFieldMeta`). */
+	dealFields: SimulatedField[];
 	accountEvents: string[];
 	clock: () => Date;
 }
@@ -73,6 +84,8 @@ export class SimulatedAccount {
 		{ method: 'DELETE', path: /^\/api\/3\/webhooks\/([^/]+)$/, handle: (_call, id) => this.deleteWebhook(id) },
 		{ method: 'GET', path: /^\/api\/3\/webhook\/events$/, handle: (call) => this.listWebhookEvents(call.query) },
 		{ method: 'GET', path: /^\/api\/3\/lists$/, handle: (call) => this.listLists(call.query) },
+		{ method: 'GET', path: /^\/api\/3\/fields$/, handle: (call) => this.listContactFields(call.query) },
+		{ method: 'GET', path: /^\/api\/3\/dealCustomFieldMeta$/, handle: (call) => this.listDealFields(call.query) },
 	];
 
 	constructor(private readonly settings: AccountSettings) {}
@@ -88,6 +101,11 @@ export class SimulatedAccount {
 	/** Deep copies, ordered by id. */
 	webhooks(): SimulatedWebhook[] {
 		return [...this.store.values()].sort((a, b) => Number(a.id) - Number(b.id)).map(copyWebhook);
+	}
+
+	/** A contact custom field created in the account (listed by `GET /api/3/fields` from now on). */
+	addContactField(field: SimulatedField): void {
+		this.settings.contactFields.push({ ...field });
 	}
 
 	/** Stores a webhook as given, without validation: old or foreign webhooks need not pass today's checks. */
@@ -173,6 +191,43 @@ export class SimulatedAccount {
 		const { page, total } = paginate(matching, query, DEFAULT_LIMIT);
 		const cdate = formatDate(this.settings.clock());
 		return json(200, { lists: page.map((list) => listResource(list, cdate)), meta: { total } });
+	}
+
+	/** The shape of ActiveCampaign's answer, trimmed to the keys that matter here (and `fieldOptions`, `fieldRels`). */
+	private listContactFields(query: URLSearchParams): ApiAnswer {
+		const { page, total } = paginate(this.settings.contactFields, query, DEFAULT_LIMIT);
+		const fields = page.map((field, index) => ({
+			title: field.title,
+			descript: '',
+			type: 'text',
+			isrequired: '0',
+			perstag: field.tag,
+			defval: '',
+			ordernum: String(index + 1),
+			links: {},
+			id: field.id,
+		}));
+		return json(200, { fieldOptions: [], fieldRels: [], fields, meta: { total } });
+	}
+
+	private listDealFields(query: URLSearchParams): ApiAnswer {
+		const { page, total } = paginate(this.settings.dealFields, query, DEFAULT_LIMIT);
+		const dealCustomFieldMeta = page.map((field, index) => ({
+			fieldLabel: field.title,
+			fieldType: 'text',
+			fieldOptions: null,
+			fieldDefault: null,
+			isFormVisible: 1,
+			isRequired: 0,
+			displayOrder: index + 1,
+			personalization: field.tag,
+			knownFieldId: null,
+			hideFieldFlag: 0,
+			links: {},
+			id: field.id,
+		}));
+		// The deals API counts as a number, not a string.
+		return json(200, { dealCustomFieldMeta, meta: { total: Number(total) } });
 	}
 
 	private validationContext(): ValidationContext {

@@ -12,4 +12,5 @@ export const EVERY_EVENT_SETTINGS: Readonly<ReceiveSettings> = {
 	deduplicate: true,
 	windowMs: DEFAULT_WINDOW_MS,
 	includeRaw: false,
+	fieldKeys: 'id',
 };
