@@ -16,21 +16,12 @@ import { DELIVERY_BODIES } from './fixtures/deliveryBodies';
 import { ActiveCampaignSimulator, DEFAULT_CONTACT_FIELDS } from './simulator/ActiveCampaignSimulator';
 import { activate, deliverToNode, type TriggerSetup } from './support/n8nContext';
 import { TRIGGER_STATE_KEY as STATE_KEY } from './support/triggerNode';
+import { RecordingLog } from './support/recordingLog';
 
 const NAMES = buildFieldNames(
 	DEFAULT_CONTACT_FIELDS.map((field) => ({ ...field, tag: field.tag.toLowerCase() })),
 	[{ id: '1', title: 'Forecasted Close Date', tag: 'deal_forecasted_close_date' }],
 );
-
-class RecordingLog {
-	readonly lines: string[] = [];
-	warn(message: string) {
-		this.lines.push(`warn: ${message}`);
-	}
-	info(message: string) {
-		this.lines.push(`info: ${message}`);
-	}
-}
 
 describe('nameFields', () => {
 	const standard = { event: 'update', contact: { id: '1', fields: { '2': ['Email', 'SMS'], '39': 'google' } } };

@@ -15,22 +15,13 @@ import {
 	type RedisSettings,
 } from '../../nodes/ActiveCampaignTrigger/redisStore';
 import { OwnRedis } from './redisServer';
+import { RecordingLog } from '../support/recordingLog';
 
 let server: OwnRedis;
 let settings: RedisSettings;
 let admin: Redis;
 let keys = 0;
 const WINDOW_MS = 60 * 60_000;
-
-class RecordingLog {
-	readonly lines: string[] = [];
-	warn(message: string) {
-		this.lines.push(`warn: ${message}`);
-	}
-	info(message: string) {
-		this.lines.push(`info: ${message}`);
-	}
-}
 
 const newKey = () => dedupKey('wf-1:node-1:webhook', `fingerprint-${++keys}`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
