@@ -6,6 +6,7 @@
 import { parse as qsParse } from 'qs';
 
 import { buildFieldNames, nameFields } from '../nodes/ActiveCampaignTrigger/fieldNames';
+import type { DeliveryItem } from '../nodes/ActiveCampaignTrigger/normalise';
 import { decideDelivery, type Decision } from '../nodes/ActiveCampaignTrigger/receive';
 import { newSecret } from '../nodes/ActiveCampaignTrigger/secret';
 import { EVERY_EVENT_SETTINGS } from '../test/support/receiveSettings';
@@ -41,6 +42,34 @@ export interface PipelineComparison extends Comparison {
 	iterations: number;
 }
 
+/** The same `iterations` new bodies for every contender of a round, new ones each round. */
+function bodiesPerRound(body: BodyTemplate, iterations: number): (round: number) => string[] {
+	let serial = 0;
+	let bodies: string[] = [];
+	let lastRound = -1;
+	return (round) => {
+		if (round !== lastRound) {
+			bodies = Array.from({ length: iterations }, () => body.vary(++serial));
+			lastRound = round;
+		}
+		return bodies;
+	};
+}
+
+/** Times `runner` over a round's bodies, each of which must be emitted; `then`, timed with it, sees each item. */
+function timedPipeline(runner: PipelineRunner, bodiesFor: (round: number) => string[], then?: (item: DeliveryItem) => void) {
+	return (round: number): number => {
+		const batch = bodiesFor(round);
+		const start = process.hrtime.bigint();
+		for (const text of batch) {
+			const { outcome } = runner.deliver(text);
+			if (outcome.action !== 'emit') throw new Error(`Expected an emitted item, got ${JSON.stringify(outcome)}`);
+			then?.(outcome.item);
+		}
+		return Number(process.hrtime.bigint() - start);
+	};
+}
+
 /**
  * Each round makes `iterations` new bodies, then times the pipeline and `qs.parse` (qs's default options, the
  * floor any parser of these bodies pays) over exactly those bodies.
@@ -49,32 +78,10 @@ export function comparePipelineWithQs(
 	body: BodyTemplate,
 	options: { rounds: number; warmupRounds: number; iterations: number },
 ): PipelineComparison {
-	const runner = new PipelineRunner(`bench:p1:${body.name}`);
-	let serial = 0;
-	let bodies: string[] = [];
-	let lastRound = -1;
+	const bodiesFor = bodiesPerRound(body, options.iterations);
 	let keys = 0;
-	const bodiesFor = (round: number): string[] => {
-		if (round !== lastRound) {
-			bodies = Array.from({ length: options.iterations }, () => body.vary(++serial));
-			lastRound = round;
-		}
-		return bodies;
-	};
-
 	const comparison = compareInterleaved(
-		{
-			name: 'pipeline',
-			runRound: (round) => {
-				const batch = bodiesFor(round);
-				const start = process.hrtime.bigint();
-				for (const text of batch) {
-					const { outcome } = runner.deliver(text);
-					if (outcome.action !== 'emit') throw new Error(`Expected an emitted item, got ${JSON.stringify(outcome)}`);
-				}
-				return Number(process.hrtime.bigint() - start);
-			},
-		},
+		{ name: 'pipeline', runRound: timedPipeline(new PipelineRunner(`bench:p1:${body.name}`), bodiesFor) },
 		{
 			name: 'qs.parse',
 			runRound: (round) => {
@@ -102,30 +109,18 @@ const WARM_NAMES = buildFieldNames(
  * keeping ids, over the same new bodies; each has its own dedup scope, so both take the "new event" path.
  */
 export function compareNamedFields(body: BodyTemplate, options: { rounds: number; warmupRounds: number; iterations: number }): PipelineComparison {
-	const named = new PipelineRunner(`bench:p1-named:${body.name}`);
-	const plain = new PipelineRunner(`bench:p1-ids:${body.name}`);
-	let serial = 0;
-	let bodies: string[] = [];
-	let lastRound = -1;
+	const bodiesFor = bodiesPerRound(body, options.iterations);
 	let unknown = 0;
-	const bodiesFor = (round: number): string[] => {
-		if (round !== lastRound) {
-			bodies = Array.from({ length: options.iterations }, () => body.vary(++serial));
-			lastRound = round;
-		}
-		return bodies;
-	};
-	const timed = (runner: PipelineRunner, withNames: boolean) => (round: number) => {
-		const batch = bodiesFor(round);
-		const start = process.hrtime.bigint();
-		for (const text of batch) {
-			const { outcome } = runner.deliver(text);
-			if (outcome.action !== 'emit') throw new Error(`Expected an emitted item, got ${JSON.stringify(outcome)}`);
-			if (withNames && nameFields(outcome.item, WARM_NAMES, 'title').unknown) unknown++;
-		}
-		return Number(process.hrtime.bigint() - start);
-	};
-	const comparison = compareInterleaved({ name: 'names', runRound: timed(named, true) }, { name: 'ids', runRound: timed(plain, false) }, options);
+	const comparison = compareInterleaved(
+		{
+			name: 'names',
+			runRound: timedPipeline(new PipelineRunner(`bench:p1-named:${body.name}`), bodiesFor, (item) => {
+				if (nameFields(item, WARM_NAMES, 'title').unknown) unknown++;
+			}),
+		},
+		{ name: 'ids', runRound: timedPipeline(new PipelineRunner(`bench:p1-ids:${body.name}`), bodiesFor) },
+		options,
+	);
 	if (unknown > 0) throw new Error(`${unknown} items carried fields the warm names did not know`);
 	return { ...comparison, body, iterations: options.iterations };
 }

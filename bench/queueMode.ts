@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 
 import * as harness from '../test/e2e/harness';
-import { DOWNSTREAM_NAME, withContactId } from '../test/e2e/scenarioSupport';
+import { withContactId, withDownstream } from '../test/e2e/scenarioSupport';
 import { DELIVERY_BODIES } from '../test/fixtures/deliveryBodies';
 import { ActiveCampaignSimulator } from '../test/simulator/ActiveCampaignSimulator';
 import { assertServices, psql, startQueueCluster, type QueueCluster } from '../test/queue/cluster';
@@ -92,24 +92,18 @@ export async function measureQueueMode(options: QueueOptions, log: (line: string
 		const oursId = await cluster.main.importWorkflow(storeWorkflow('Bench P5: this package', oursWebhookId, credentials, 'redis'));
 		const builtInWebhookId = randomUUID();
 		// The same workflow shape as ours (trigger, then a NoOp), so the worker runs the same number of nodes.
-		const builtInId = await cluster.main.importWorkflow({
-			name: 'Bench P5: built-in',
-			nodes: [
-				{
-					id: randomUUID(),
-					name: TRIGGER_NAME,
-					type: 'n8n-nodes-base.activeCampaignTrigger',
-					typeVersion: 1,
-					position: [0, 0],
-					webhookId: builtInWebhookId,
-					parameters: { events: ['subscribe'], sources: ['public', 'admin', 'api', 'system'] },
-					credentials: { activeCampaignApi: { id: builtInCredential, name: 'ActiveCampaign (simulator), built-in' } },
-				},
-				{ id: randomUUID(), name: DOWNSTREAM_NAME, type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [220, 0], parameters: {} },
-			],
-			connections: { [TRIGGER_NAME]: { main: [[{ node: DOWNSTREAM_NAME, type: 'main', index: 0 }]] } },
-			settings: { executionOrder: 'v1' },
-		});
+		const builtInId = await cluster.main.importWorkflow(
+			withDownstream('Bench P5: built-in', {
+				id: randomUUID(),
+				name: TRIGGER_NAME,
+				type: 'n8n-nodes-base.activeCampaignTrigger',
+				typeVersion: 1,
+				position: [0, 0],
+				webhookId: builtInWebhookId,
+				parameters: { events: ['subscribe'], sources: ['public', 'admin', 'api', 'system'] },
+				credentials: { activeCampaignApi: { id: builtInCredential, name: 'ActiveCampaign (simulator), built-in' } },
+			}),
+		);
 		for (const id of [oursId, builtInId]) await cluster.main.activate(id);
 		const targets = { ours: registeredTarget(simulator, oursWebhookId), builtIn: registeredTarget(simulator, builtInWebhookId) };
 

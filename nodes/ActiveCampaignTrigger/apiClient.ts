@@ -260,24 +260,18 @@ export class ActiveCampaignClient {
 
 	/** Contact custom fields (`GET /fields`): id, title and personalisation tag. */
 	async listContactFields(): Promise<NamedField[]> {
-		return uniqueById(
-			(await this.listAll('/fields', 'fields')).filter(isRecord).map((field) => ({
-				id: String(field.id),
-				title: String(field.title ?? ''),
-				tag: tagOf(String(field.perstag ?? '')),
-			})),
-		);
+		return await this.listNamedFields('/fields', 'fields', { title: 'title', tag: 'perstag' });
 	}
 
 	/** Deal custom fields (`GET /dealCustomFieldMeta`): id, label and personalisation tag. */
 	async listDealFields(): Promise<NamedField[]> {
-		return uniqueById(
-			(await this.listAll('/dealCustomFieldMeta', 'dealCustomFieldMeta')).filter(isRecord).map((field) => ({
-				id: String(field.id),
-				title: String(field.fieldLabel ?? ''),
-				tag: tagOf(String(field.personalization ?? '')),
-			})),
-		);
+		return await this.listNamedFields('/dealCustomFieldMeta', 'dealCustomFieldMeta', { title: 'fieldLabel', tag: 'personalization' });
+	}
+
+	/** A listing of custom fields, each read as id, title and tag from the attributes `names` gives. */
+	private async listNamedFields(path: string, key: string, names: { title: string; tag: string }): Promise<NamedField[]> {
+		const rows = (await this.listAll(path, key)).filter(isRecord);
+		return uniqueById(rows.map((row) => ({ id: String(row.id), title: String(row[names.title] ?? ''), tag: tagOf(String(row[names.tag] ?? '')) })));
 	}
 
 	private async listAll(path: string, key: string, query: Record<string, string> = {}): Promise<unknown[]> {

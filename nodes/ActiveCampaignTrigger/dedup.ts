@@ -352,11 +352,19 @@ function bucketCountFor(capacity: number | undefined): number {
 	return Math.ceil(Math.min(entries, MAX_CAPACITY) / WAYS);
 }
 
-/** The lengths of the segments of a table of `bucketCount` buckets: all full but perhaps the last. */
-function segmentLengths(bucketCount: number): number[] {
-	const lengths: number[] = [];
-	for (let buckets = bucketCount; buckets > 0; buckets -= SEGMENT_BUCKETS) lengths.push(Math.min(buckets, SEGMENT_BUCKETS) * BUCKET_CHARS);
-	return lengths;
+/** The length of segment `index` of a table of `bucketCount` buckets: all full but perhaps the last. */
+function segmentLength(index: number, bucketCount: number): number {
+	return Math.min(bucketCount - index * SEGMENT_BUCKETS, SEGMENT_BUCKETS) * BUCKET_CHARS;
+}
+
+/** Whether `segments` are exactly a table of `bucketCount` buckets: the state as this version saved it. */
+function fitsTable(segments: readonly unknown[], bucketCount: number): segments is string[] {
+	if (segments.length !== Math.ceil(bucketCount / SEGMENT_BUCKETS)) return false;
+	for (let i = 0; i < segments.length; i++) {
+		const segment = segments[i];
+		if (typeof segment !== 'string' || segment.length !== segmentLength(i, bucketCount)) return false;
+	}
+	return true;
 }
 
 /** Cuts a whole table's characters into segments. */
@@ -377,32 +385,36 @@ function usableSegments(
 	nowSecond: number,
 	windowSeconds: number,
 ): { segments: string[]; owned: boolean; fromVersion1?: boolean } {
-	const lengths = segmentLengths(bucketCount);
-	const empty = () => ({ segments: lengths.map((length) => emptyTable(length)), owned: true });
-	if (typeof state !== 'object' || state === null) return empty();
+	if (typeof state !== 'object' || state === null) return emptySegments(bucketCount);
 	const { v, t, table } = state as { v?: unknown; t?: unknown; table?: unknown };
+	// The common case, checked first and without allocating: what this version saved, at this capacity.
+	if (v === 2 && Array.isArray(t) && fitsTable(t, bucketCount)) return { segments: t, owned: false };
 	let chars: string;
 	if (v === 2 && Array.isArray(t) && t.every((segment) => typeof segment === 'string')) {
 		const segments = t as string[];
-		if (segments.length === lengths.length && segments.every((segment, i) => segment.length === lengths[i])) return { segments, owned: false };
 		const wellFormed =
 			segments.length > 0 &&
 			segments.every((segment, i) => (i < segments.length - 1 ? segment.length === SEGMENT_CHARS : segment.length > 0 && segment.length % BUCKET_CHARS === 0));
-		if (!wellFormed && segments.length === lengths.length) {
+		if (!wellFormed && segments.length === Math.ceil(bucketCount / SEGMENT_BUCKETS)) {
 			// A segment of a wrong length is garbled: its buckets read as empty, the others are kept.
-			return { segments: segments.map((segment, i) => (segment.length === lengths[i] ? segment : emptyTable(lengths[i]))), owned: true };
+			const repaired = segments.map((segment, i) => (segment.length === segmentLength(i, bucketCount) ? segment : emptyTable(segmentLength(i, bucketCount))));
+			return { segments: repaired, owned: true };
 		}
 		// Well formed for another capacity (re-filed below), or garbled beyond repair (an empty table).
 		chars = wellFormed ? segments.join('') : '';
 	} else if (v === 1 && typeof table === 'string') {
 		chars = table;
 	} else {
-		return empty();
+		return emptySegments(bucketCount);
 	}
-	if (chars.length === 0 || chars.length % BUCKET_CHARS !== 0) return empty();
+	if (chars.length === 0 || chars.length % BUCKET_CHARS !== 0) return emptySegments(bucketCount);
 	const fromVersion1 = v === 1;
 	if (chars.length === bucketCount * BUCKET_CHARS) return { segments: toSegments(chars), owned: true, fromVersion1 };
 	return { segments: toSegments(refile(chars, bucketCount, nowSecond, windowSeconds)), owned: true, fromVersion1 };
+}
+
+function emptySegments(bucketCount: number): { segments: string[]; owned: boolean } {
+	return { segments: toSegments(emptyTable(bucketCount * BUCKET_CHARS)), owned: true };
 }
 
 function legacyUntilOf(state: unknown): number {

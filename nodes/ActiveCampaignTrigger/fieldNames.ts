@@ -12,6 +12,7 @@
  * load at most NAMES_WAIT_MS; the API down or slow never fails one: what cannot be named keeps its id (or
  * tag), and one warning is logged per outage. Nothing is ever dropped.
  */
+import { Outage, type NodeLog } from './outage';
 import { delay } from './timers';
 
 export type FieldKeys = 'id' | 'tag' | 'title';
@@ -66,8 +67,9 @@ export function nameFields<T extends Record<string, unknown>>(item: T, names: Fi
 	if (isRecord(contact) && isRecord(contact.fields)) {
 		const named: Record<string, unknown> = {};
 		for (const [key, value] of Object.entries(contact.fields)) {
-			const field = NUMERIC_ID.test(key) ? names?.contactById.get(key) : names?.contactByTag.get(key.toLowerCase());
-			if (field === undefined && (NUMERIC_ID.test(key) || keys === 'title')) unknown = true;
+			const isId = NUMERIC_ID.test(key);
+			const field = isId ? names?.contactById.get(key) : names?.contactByTag.get(key.toLowerCase());
+			if (field === undefined && (isId || keys === 'title')) unknown = true;
 			const wanted = field === undefined ? key : keys === 'tag' ? field.tag || key : field.titleKey;
 			// A name another field already took keeps this one apart: nothing is dropped.
 			let free = wanted;
@@ -106,16 +108,11 @@ interface CacheEntry {
 	/** The last load an unknown id or tag asked for: at most one per NAMES_TTL_MS. */
 	unknownLoadAt: number;
 	loading?: Promise<void>;
-	/** From a failed load to the next one that succeeds: one warning per outage. */
-	down: boolean;
+	/** From a failed load to the next one that succeeds. */
+	outage: Outage;
 }
 
 const cache = new Map<string, CacheEntry>();
-
-export interface NamesLog {
-	warn(message: string): void;
-	info(message: string): void;
-}
 
 /**
  * The names for one credential (`key`), loading them with `load` when they are missing, older than the TTL,
@@ -125,7 +122,7 @@ export interface NamesLog {
 export async function fieldNamesFor(
 	key: string,
 	load: () => Promise<FieldNames>,
-	log: NamesLog,
+	log: NodeLog,
 	options: {
 		unknownSeen?: boolean;
 		force?: boolean;
@@ -136,13 +133,13 @@ export async function fieldNamesFor(
 ): Promise<FieldNames | undefined> {
 	let entry = cache.get(key);
 	if (entry === undefined) {
-		entry = { loadedAt: 0, attemptedAt: 0, unknownLoadAt: 0, down: false };
+		entry = { loadedAt: 0, attemptedAt: 0, unknownLoadAt: 0, outage: new Outage() };
 		cache.set(key, entry);
 	}
 	const now = Date.now();
 	const stale = entry.names === undefined || now - entry.loadedAt >= NAMES_TTL_MS;
 	// Missing or failed names are tried again sooner than old ones are refreshed.
-	const staleDue = stale && now - entry.attemptedAt >= (entry.names === undefined || entry.down ? NAMES_RETRY_MS : 0);
+	const staleDue = stale && now - entry.attemptedAt >= (entry.names === undefined || entry.outage.down ? NAMES_RETRY_MS : 0);
 	const unknownDue =
 		options.unknownSeen === true &&
 		entry.names !== undefined &&
@@ -153,31 +150,29 @@ export async function fieldNamesFor(
 	const forceDue = options.force === true && (entry.names === undefined || now - entry.loadedAt >= NAMES_RETRY_MS);
 	if ((forceDue || staleDue || unknownDue) && entry.loading === undefined) {
 		if (unknownDue) entry.unknownLoadAt = now;
-		const loading = startLoad(entry, load, log).finally(() => {
+		entry.loading = startLoad(entry, load, log).finally(() => {
 			entry.loading = undefined;
 		});
-		entry.loading = loading;
 	}
-	const wait = entry.loading !== undefined && (options.force === true || entry.names === undefined || options.unknownSeen === true);
-	if (wait && entry.loading !== undefined) await Promise.race([entry.loading, delay(options.waitMs ?? NAMES_WAIT_MS)]);
+	const { loading } = entry;
+	if (loading !== undefined && (options.force === true || entry.names === undefined || options.unknownSeen === true)) {
+		await Promise.race([loading, delay(options.waitMs ?? NAMES_WAIT_MS)]);
+	}
 	return entry.names;
 }
 
 /** One load; never rejects (a failure is logged once per outage). */
-async function startLoad(entry: CacheEntry, load: () => Promise<FieldNames>, log: NamesLog): Promise<void> {
+async function startLoad(entry: CacheEntry, load: () => Promise<FieldNames>, log: NodeLog): Promise<void> {
 	entry.attemptedAt = Date.now();
 	try {
 		entry.names = await load();
 		entry.loadedAt = Date.now();
-		if (entry.down) log.info('ActiveCampaign Trigger: custom field names can be read again');
-		entry.down = false;
+		entry.outage.recovered(log, 'ActiveCampaign Trigger: custom field names can be read again');
 	} catch (error) {
-		if (!entry.down) {
-			log.warn(
-				`ActiveCampaign Trigger: could not read custom field names (${(error as Error).message}); fields keep their ids or tags until they can be read`,
-			);
-		}
-		entry.down = true;
+		entry.outage.failed(
+			log,
+			`ActiveCampaign Trigger: could not read custom field names (${(error as Error).message}); fields keep their ids or tags until they can be read`,
+		);
 	}
 }
 

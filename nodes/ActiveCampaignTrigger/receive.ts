@@ -128,7 +128,6 @@ function rawBodyOf(context: IWebhookFunctions, contentType: string | undefined):
  */
 function queryValue(context: IWebhookFunctions, name: string): unknown {
 	const { url } = context.getRequestObject();
-	if (typeof url !== 'string') return (context.getQueryData() as Record<string, unknown>)[name];
 	const at = url.indexOf('?');
 	if (at < 0) return undefined;
 	const values = new URLSearchParams(url.slice(at + 1)).getAll(name);

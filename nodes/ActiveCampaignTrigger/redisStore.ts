@@ -24,6 +24,7 @@ import { randomBytes } from 'node:crypto';
 // eslint-disable-next-line @n8n/community-nodes/no-restricted-imports
 import Redis from 'ioredis';
 
+import { Outage, type NodeLog } from './outage';
 import { delay } from './timers';
 
 export const KEY_PREFIX = 'n8n-nodes-activecampaign-trigger:dedup:';
@@ -57,11 +58,6 @@ export type Claim =
 /** Called once n8n's answer has left: a 2xx keeps the claim for the window, anything else gives it up. */
 export type Settle = (succeeded: boolean) => Promise<void>;
 
-export interface StoreLog {
-	warn(message: string): void;
-	info(message: string): void;
-}
-
 const PENDING = 'p:';
 const SETTLED = 'd';
 
@@ -72,7 +68,7 @@ const SETTLED = 'd';
 const SCRIPTS = {
 	releaseClaim: "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0",
 	keepClaim:
-		"local held = redis.call('get', KEYS[1]) if held == ARGV[1] or not held then redis.call('set', KEYS[1], 'd', 'PX', ARGV[2]) return 1 end return 0",
+		`local held = redis.call('get', KEYS[1]) if held == ARGV[1] or not held then redis.call('set', KEYS[1], '${SETTLED}', 'PX', ARGV[2]) return 1 end return 0`,
 };
 
 /** The connection with the scripts defined on it (ioredis sends them by SHA, and the text only once). */
@@ -89,11 +85,9 @@ interface PooledConnection {
 	redis: StoreRedis;
 	/** Settles when the first connection is ready or has failed; later outages do not wait for it. */
 	firstConnect: Promise<unknown>;
-	/** True from the first failed command until the next one that succeeds. */
-	down: boolean;
+	/** From the first failed command until the next one that succeeds. */
+	outage: Outage;
 	lastUsed: number;
-	/** Set by closeRedisConnections: the idle watch ends at its next look. */
-	stopped: boolean;
 }
 
 /**
@@ -143,7 +137,7 @@ function connect(settings: RedisSettings): PooledConnection {
 			}),
 			delay(CONNECT_TIMEOUT_MS),
 		]);
-		const entry: PooledConnection = { redis, firstConnect, down: false, lastUsed: Date.now(), stopped: false };
+		const entry: PooledConnection = { redis, firstConnect, outage: new Outage(), lastUsed: Date.now() };
 		void closeWhenIdle(key, entry);
 		pooled = entry;
 		pool.set(key, pooled);
@@ -152,13 +146,17 @@ function connect(settings: RedisSettings): PooledConnection {
 	return pooled;
 }
 
-/** Looks now and then whether the connection is idle, and closes it then; ends once it was closed elsewhere. */
+/** Looks now and then whether the connection is idle, and closes it then; ends once it left the pool. */
 async function closeWhenIdle(key: string, entry: PooledConnection): Promise<void> {
 	do await delay(Math.max(50, pooling.idleCloseMs / 4));
-	while (!entry.stopped && Date.now() - entry.lastUsed < pooling.idleCloseMs);
-	if (entry.stopped) return;
-	if (pool.get(key) === entry) pool.delete(key);
-	await entry.redis.quit().catch(() => entry.redis.disconnect());
+	while (pool.get(key) === entry && Date.now() - entry.lastUsed < pooling.idleCloseMs);
+	if (pool.get(key) !== entry) return;
+	pool.delete(key);
+	await close(entry.redis);
+}
+
+async function close(redis: Redis): Promise<void> {
+	await redis.quit().catch(() => redis.disconnect());
 }
 
 /** How many pooled connections this process holds (tests). */
@@ -171,7 +169,7 @@ const TIMED_OUT = Symbol('timed out');
 /** Runs one command; a failure or TIMED_OUT marks the store down (one warning), a success marks it back up. */
 async function attempt<T>(
 	pooled: PooledConnection,
-	log: StoreLog,
+	log: NodeLog,
 	command: () => Promise<T | typeof TIMED_OUT>,
 ): Promise<{ ok: true; value: T } | { ok: false }> {
 	let failure: string;
@@ -179,20 +177,17 @@ async function attempt<T>(
 		await pooled.firstConnect;
 		const value = await command();
 		if (value !== TIMED_OUT) {
-			if (pooled.down) {
-				pooled.down = false;
-				log.info('ActiveCampaign Trigger: the Redis dedup store answers again; deduplication resumed');
-			}
+			pooled.outage.recovered(log, 'ActiveCampaign Trigger: the Redis dedup store answers again; deduplication resumed');
 			return { ok: true, value: value as T };
 		}
 		failure = `no answer within ${COMMAND_TIMEOUT_MS} ms`;
 	} catch (error) {
 		failure = (error as Error).message;
 	}
-	if (!pooled.down) {
-		pooled.down = true;
-		log.warn(`ActiveCampaign Trigger: the Redis dedup store does not answer (${failure}); deliveries are emitted without deduplication until it does`);
-	}
+	pooled.outage.failed(
+		log,
+		`ActiveCampaign Trigger: the Redis dedup store does not answer (${failure}); deliveries are emitted without deduplication until it does`,
+	);
 	return { ok: false };
 }
 
@@ -206,7 +201,7 @@ async function withinTimeout<T>(command: Promise<T>): Promise<T | typeof TIMED_O
 }
 
 /** Claims one delivery's fingerprint for `windowMs` once settled as a success. */
-export async function claimDelivery(settings: RedisSettings, key: string, windowMs: number, log: StoreLog): Promise<Claim> {
+export async function claimDelivery(settings: RedisSettings, key: string, windowMs: number, log: NodeLog): Promise<Claim> {
 	const pooled = connect(settings);
 	const token = `${TOKEN_PREFIX}${(++claims).toString(36)}`;
 	const settle: Settle = async (succeeded) => {
@@ -240,11 +235,5 @@ export async function claimDelivery(settings: RedisSettings, key: string, window
 export async function closeRedisConnections(): Promise<void> {
 	const connections = [...pool.values()];
 	pool.clear();
-	await Promise.all(
-		connections.map(async (entry) => {
-			entry.stopped = true;
-			const { redis } = entry;
-			await redis.quit().catch(() => redis.disconnect());
-		}),
-	);
+	await Promise.all(connections.map(async ({ redis }) => await close(redis)));
 }

@@ -83,11 +83,16 @@ export const CREDENTIAL_REUSE_MS = 60_000;
 /** The read itself is kept, so that concurrent deliveries share one; a failed read is not kept. */
 const readCredentials = new Map<string, { read: Promise<ICredentialDataDecryptedObject>; until: number }>();
 
+/** A credential's identity in this process's caches (its type and n8n's id); undefined while it has no id. */
+export function credentialKey(context: Pick<IHookFunctions, 'getNode'>, type: string): string | undefined {
+	const id = context.getNode().credentials?.[type]?.id;
+	return id ? `${type}:${id}` : undefined;
+}
+
 /** Reads a credential for a delivery: once per CREDENTIAL_REUSE_MS per process and credential. */
 async function credentialForDelivery(context: IWebhookFunctions | IHookFunctions, type: string, reuse: boolean): Promise<ICredentialDataDecryptedObject> {
-	const id = context.getNode().credentials?.[type]?.id;
-	if (!reuse || !id) return await context.getCredentials(type);
-	const key = `${type}:${id}`;
+	const key = credentialKey(context, type);
+	if (!reuse || key === undefined) return await context.getCredentials(type);
 	const now = Date.now();
 	const known = readCredentials.get(key);
 	if (known !== undefined && known.until > now) return await known.read;

@@ -21,7 +21,7 @@ import { UndeliverableUrlError, assertDeliverable, withSecret } from './delivery
 import { buildFieldNames, type FieldNames } from './fieldNames';
 import { RemovalError, desiredWebhooks, pathOf, removeSubscriptions, type Ownership, type SubscriptionMemory } from './reconcile';
 import { newSecret, redact } from './secret';
-import { nodeState, type NodeState, type ReceiveSettings } from './settings';
+import { credentialKey, nodeState, type NodeState, type ReceiveSettings } from './settings';
 
 export type Slot = 'production' | 'test';
 
@@ -89,7 +89,7 @@ export function fieldNamesSource(context: ApiContext): { key: string; load: () =
 	const type = apiCredentialType(context);
 	if (type === undefined) return undefined;
 	return {
-		key: `${type}:${context.getNode().credentials?.[type]?.id ?? 'unsaved'}`,
+		key: credentialKey(context, type) ?? `${type}:unsaved`,
 		load: async () => {
 			const client = await clientFor(context);
 			// One after the other: when the first is refused, the second is not asked at all.

@@ -308,7 +308,6 @@ export function packPackage(destination: string): string {
  * `node_modules/n8n-nodes-*` package found there, as node types `<package name>.<node name>`.
  */
 export function installCommunityPackage(userFolder: string, tarball: string): void {
-	assertOutsideRepository(userFolder);
 	const nodesFolder = path.join(userFolder, '.n8n', 'nodes');
 	const nodesManifestPath = path.join(nodesFolder, 'package.json');
 	fs.mkdirSync(nodesFolder, { recursive: true });

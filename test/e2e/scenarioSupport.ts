@@ -7,7 +7,7 @@ import { readExpectedItem, type DeliveryBody } from '../fixtures/deliveryBodies'
 import { TRIGGER_NAME, TRIGGER_TYPE } from '../support/triggerNode';
 import { pollUntil, type WorkflowJson } from './harness';
 
-export const DOWNSTREAM_NAME = 'Downstream';
+const DOWNSTREAM_NAME = 'Downstream';
 
 /** What the summary line of each major counts. */
 export interface Tally {
@@ -69,7 +69,8 @@ export function pastedWorkflow(
 	});
 }
 
-function withDownstream(name: string, trigger: Record<string, unknown>): WorkflowJson {
+/** A workflow of `trigger` feeding a NoOp node. */
+export function withDownstream(name: string, trigger: Record<string, unknown>): WorkflowJson {
 	return {
 		name,
 		nodes: [
