@@ -430,7 +430,7 @@ describe('toItem: refusals', () => {
 	it('refuses a form body that repeats a scalar key (the parse keeps both values)', () => {
 		expect(toItem(parse('type=update&contact[email]=a&contact[email]=b'), { includeRaw: false })).toEqual({
 			ok: false,
-			reason: 'contact[email]: expected text, got an object',
+			reason: 'contact[email]: expected text, got a list',
 		});
 	});
 });

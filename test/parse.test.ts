@@ -80,7 +80,10 @@ describe('parseDeliveryBody: form bodies', () => {
 	});
 
 	it('keeps every value of a repeated key', () => {
-		expect(parsedBody(parseDeliveryBody('tag=a&tag=b', FORM))).toEqual({ tag: { '0': 'a', '1': 'b' } });
+		expect(parsedBody(parseDeliveryBody('tag=a&tag=b', FORM))).toEqual({ tag: ['a', 'b'] });
+		expect(parsedBody(parseDeliveryBody('contact[fields][41]=a&contact[fields][41]=b', FORM))).toEqual({
+			contact: { fields: { '41': ['a', 'b'] } },
+		});
 	});
 
 	it('keeps keys named like Object.prototype members as plain data', () => {

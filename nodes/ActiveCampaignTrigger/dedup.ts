@@ -104,12 +104,38 @@ export function fingerprint(body: Record<string, unknown>): string {
  * differs from it, so 0.1.0's remembered entries are looked up by that one too while they can be live.
  */
 export function formFingerprint(pairs: readonly string[]): string {
+	let text = 'form';
+	for (const i of keyOrder(pairs)) text += `${pairs[i].length}:${pairs[i]}${pairs[i + 1].length}:${pairs[i + 1]}`;
+	return hash('sha256', text, 'hex').slice(0, 16);
+}
+
+/** The keys of the last form body fingerprinted, in body order, and its pairs' indices ordered by key. */
+let lastKeys: readonly string[] = [];
+let lastOrder: readonly number[] = [];
+
+/** Bodies with more keys than this are sorted every time, so the remembered keys stay small. */
+const REMEMBERED_KEYS_LIMIT = 1000;
+
+/**
+ * The indices of `pairs`' non-empty keys ordered by key, equal keys in body order. ActiveCampaign writes one
+ * event's keys in the same order every time, so when the keys are those of the body before, in the same order,
+ * its ordering is reused: comparing the keys costs a fraction of sorting them.
+ */
+function keyOrder(pairs: readonly string[]): readonly number[] {
+	const count = pairs.length / 2;
+	if (count === lastKeys.length) {
+		let same = true;
+		for (let k = 0; k < count && same; k++) same = pairs[2 * k] === lastKeys[k];
+		if (same) return lastOrder;
+	}
 	const order: number[] = [];
 	for (let i = 0; i < pairs.length; i += 2) if (pairs[i] !== '') order.push(i);
 	order.sort((a, b) => (pairs[a] < pairs[b] ? -1 : pairs[a] > pairs[b] ? 1 : a - b));
-	let text = 'form';
-	for (const i of order) text += `${pairs[i].length}:${pairs[i]}${pairs[i + 1].length}:${pairs[i + 1]}`;
-	return hash('sha256', text, 'hex').slice(0, 16);
+	if (count <= REMEMBERED_KEYS_LIMIT) {
+		lastKeys = pairs.filter((_, index) => index % 2 === 0);
+		lastOrder = order;
+	}
+	return order;
 }
 
 function canonical(value: unknown): string {
