@@ -24,6 +24,8 @@
  */
 import { hash, randomBytes } from 'node:crypto';
 
+import { RecentKeys } from './recentKeys';
+
 export const DEFAULT_WINDOW_MS = 60 * 60 * 1000;
 
 /** Entries of the persisted table at defaults; its JSON form is then 32,018 characters (<= 32 KB). */
@@ -178,24 +180,7 @@ function isWithinWindow(age: number, window: number): boolean {
 }
 
 /** `${scope}:${fp}` -> when it was claimed, in claim order (oldest first). */
-const claims = new Map<string, number>();
-
-/**
- * One live iterator over the claims, kept across calls: a Map keeps the slots of deleted keys until it
- * rehashes, and every fresh `keys()` iterator walks past all of them (5-9 us per event at the limit).
- * A live iterator skips deleted keys and reaches keys added later, so it still yields the oldest claim.
- */
-let oldestFirst = claims.keys();
-
-function forgetOldestClaim(): void {
-	let oldest = oldestFirst.next();
-	if (oldest.done) {
-		// A finished iterator stays finished even when keys are added; start again from the oldest.
-		oldestFirst = claims.keys();
-		oldest = oldestFirst.next();
-	}
-	if (!oldest.done) claims.delete(oldest.value);
-}
+const claims = new RecentKeys(() => IN_PROCESS_CLAIM_LIMIT);
 
 /**
  * Claims a fingerprint for one request of this process. `false` means another request of this process
@@ -206,11 +191,7 @@ export function claimInProcess(scope: string, fp: string, now: number, windowMs:
 	const key = `${scope}:${fp}`;
 	const claimedAt = claims.get(key);
 	if (claimedAt !== undefined && isWithinWindow(now - claimedAt, windowMs)) return false;
-	// Re-inserting moves the key to the end, so insertion order stays claim order and the first key is
-	// always the oldest claim to forget.
-	claims.delete(key);
 	claims.set(key, now);
-	if (claims.size > IN_PROCESS_CLAIM_LIMIT) forgetOldestClaim();
 	noteRecentClaim(scope, fp, now);
 	return true;
 }

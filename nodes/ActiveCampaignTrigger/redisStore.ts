@@ -2,12 +2,14 @@
  * The Redis dedup store, for queue mode and any n8n with several processes: one atomic claim per delivery,
  * shared by every process, and nothing written to static data per event.
  *
- * A claim is `SET <key> p:<token> NX PX <pending>`: the first copy of an event gets it. The claim starts
+ * A claim is `SET <key> p:<token> NX PX <pending>` (in a script that answers, in the same round trip, what holds
+ * the key when the SET finds it taken): the first copy of an event gets it. The claim starts
  * *pending* (a short lifetime) and is settled when n8n's answer leaves: a 2xx turns it into `d` for the whole
  * window, any other answer deletes it. Another copy that finds a settled claim is a duplicate (200, no
  * execution); one that finds a pending claim is answered 409 and retried by ActiveCampaign later, because the
  * first copy may still fail: a claim must never swallow the retry of a delivery that did not succeed. A
- * process that dies mid-request leaves only a pending claim, which expires on its own.
+ * process that dies mid-request leaves only a pending claim, which expires on its own. A process also remembers
+ * the keys it settled as a success for their window, so a copy that comes back to it needs no round trip.
  *
  * Redis unreachable or slow: the delivery is emitted unclaimed (a duplicate at worst, never a lost event),
  * a warning is logged once per outage, and claims resume when Redis answers again. A claim that was only slow
@@ -25,6 +27,7 @@ import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 
 import { Outage, type NodeLog } from './outage';
+import { RecentKeys } from './recentKeys';
 import { delay } from './timers';
 
 export const KEY_PREFIX = 'n8n-nodes-activecampaign-trigger:dedup:';
@@ -62,10 +65,15 @@ const PENDING = 'p:';
 const SETTLED = 'd';
 
 /**
- * Both settle only a claim that is still this delivery's: one that expired and was taken by a later copy is
- * left to that copy. A success with no claim left (it outlived its pending lifetime) is still recorded.
+ * `claim` takes the claim, or answers what holds it, in one round trip: nothing when the claim is this
+ * delivery's, `d` for a settled copy, a token for a copy in flight. (The key cannot expire between the two
+ * commands: a script runs atomically and sees one moment in time.)
+ *
+ * The other two settle only a claim that is still this delivery's: one that expired and was taken by a later
+ * copy is left to that copy. A success with no claim left (it outlived its pending lifetime) is still recorded.
  */
 const SCRIPTS = {
+	claim: "if redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return false end return redis.call('get', KEYS[1])",
 	releaseClaim: "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0",
 	keepClaim:
 		`local held = redis.call('get', KEYS[1]) if held == ARGV[1] or not held then redis.call('set', KEYS[1], '${SETTLED}', 'PX', ARGV[2]) return 1 end return 0`,
@@ -73,6 +81,7 @@ const SCRIPTS = {
 
 /** The connection with the scripts defined on it (ioredis sends them by SHA, and the text only once). */
 type StoreRedis = Redis & {
+	claim(key: string, token: string, pendingMs: number): Promise<string | null>;
 	releaseClaim(key: string, token: string): Promise<number>;
 	keepClaim(key: string, token: string, windowMs: number): Promise<number>;
 };
@@ -202,9 +211,11 @@ async function withinTimeout<T>(command: Promise<T>): Promise<T | typeof TIMED_O
 
 /** Claims one delivery's fingerprint for `windowMs` once settled as a success. */
 export async function claimDelivery(settings: RedisSettings, key: string, windowMs: number, log: NodeLog): Promise<Claim> {
+	if (settledByThisProcess(key)) return { outcome: 'duplicate' };
 	const pooled = connect(settings);
 	const token = `${TOKEN_PREFIX}${(++claims).toString(36)}`;
 	const settle: Settle = async (succeeded) => {
+		if (succeeded) rememberSettled(key, Date.now() + windowMs);
 		// Through the pool again: a slow answer may come after an idle close. A failed settle leaves the pending
 		// claim to expire: a delayed retry at worst.
 		const current = connect(settings);
@@ -213,22 +224,51 @@ export async function claimDelivery(settings: RedisSettings, key: string, window
 		);
 	};
 	let landed: Promise<boolean> = Promise.resolve(false);
-	const set = await attempt(pooled, log, async () => {
-		const command = pooled.redis.set(key, token, 'PX', Math.min(PENDING_MS, windowMs), 'NX');
+	const claim = await attempt(pooled, log, async () => {
+		const command = pooled.redis.claim(key, token, Math.min(PENDING_MS, windowMs));
 		landed = command.then(
-			(reply) => reply === 'OK',
+			(holder) => holder === null,
 			() => false,
 		);
 		return await withinTimeout(command);
 	});
-	if (!set.ok) return { outcome: 'unavailable', settle: async (succeeded) => ((await landed) ? await settle(succeeded) : undefined) };
-	if (set.value !== 'OK') {
-		// Only copies pay this second round trip. A claim gone meanwhile was released: let the copy retry.
-		const found = await attempt(pooled, log, async () => await withinTimeout(pooled.redis.get(key)));
-		if (!found.ok) return { outcome: 'unavailable', settle: async () => undefined };
-		return { outcome: found.value === SETTLED ? 'duplicate' : 'pending' };
+	if (!claim.ok) {
+		return {
+			outcome: 'unavailable',
+			settle: async (succeeded) => {
+				if (await landed) await settle(succeeded);
+				else if (succeeded) rememberSettled(key, Date.now() + windowMs);
+			},
+		};
 	}
-	return { outcome: 'claimed', settle };
+	if (claim.value === null) return { outcome: 'claimed', settle };
+	return { outcome: claim.value === SETTLED ? 'duplicate' : 'pending' };
+}
+
+/** Settled keys a process remembers before it forgets the oldest (~150 bytes each). Tests lower it. */
+export const settledMemory = { limit: 10_000 };
+
+/**
+ * The keys this process settled as a success, and until when (their window): a copy that comes back to the
+ * same process is a duplicate without a round trip to Redis, and still is while Redis is down.
+ */
+const settledHere = new RecentKeys(() => settledMemory.limit);
+
+function rememberSettled(key: string, until: number): void {
+	settledHere.set(key, until);
+}
+
+function settledByThisProcess(key: string): boolean {
+	const until = settledHere.get(key);
+	if (until === undefined) return false;
+	if (Date.now() < until) return true;
+	settledHere.delete(key);
+	return false;
+}
+
+/** Forgets what this process settled (tests: a copy that goes to "another process"). */
+export function forgetSettledHere(): void {
+	settledHere.clear();
 }
 
 /** Closes every pooled connection (tests, and a process that shuts down). */

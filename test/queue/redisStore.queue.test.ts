@@ -9,8 +9,10 @@ import {
 	claimDelivery,
 	closeRedisConnections,
 	dedupKey,
+	forgetSettledHere,
 	pooledConnectionCount,
 	pooling,
+	settledMemory,
 	type Claim,
 	type RedisSettings,
 } from '../../nodes/ActiveCampaignTrigger/redisStore';
@@ -53,8 +55,50 @@ describe('claims', () => {
 		expect(pendingTtl).toBeGreaterThan(0);
 		expect(pendingTtl).toBeLessThanOrEqual(30_000);
 		await claim.settle(true);
+		expect(await admin.get(key)).toBe('d');
 		expect(await admin.pttl(key)).toBeGreaterThan(30_000);
+		forgetSettledHere(); // as another process would see it
 		expect((await claimDelivery(settings, key, WINDOW_MS, new RecordingLog())).outcome).toBe('duplicate');
+	});
+
+	it('answers a copy that comes back to the process that settled it without Redis, for the window only', async () => {
+		const key = newKey();
+		const windowMs = 400;
+		const claim = (await claimDelivery(settings, key, windowMs, new RecordingLog())) as Extract<Claim, { outcome: 'claimed' }>;
+		await claim.settle(true);
+		await admin.del(key); // only this process's memory is left
+		const log = new RecordingLog();
+		expect((await claimDelivery(settings, key, windowMs, log)).outcome).toBe('duplicate');
+		expect(await admin.exists(key)).toBe(0);
+		expect(log.lines).toEqual([]);
+
+		await sleep(windowMs + 100);
+		expect((await claimDelivery(settings, key, windowMs, log)).outcome).toBe('claimed');
+	});
+
+	it('remembers only the newest settled keys, up to its limit', async () => {
+		const limit = settledMemory.limit;
+		settledMemory.limit = 2;
+		try {
+			const keys = [newKey(), newKey(), newKey()];
+			for (const key of keys) {
+				const claim = (await claimDelivery(settings, key, WINDOW_MS, new RecordingLog())) as Extract<Claim, { outcome: 'claimed' }>;
+				await claim.settle(true);
+				await admin.del(key);
+			}
+			const outcomes = [];
+			for (const key of keys) outcomes.push((await claimDelivery(settings, key, WINDOW_MS, new RecordingLog())).outcome);
+			expect(outcomes).toEqual(['claimed', 'duplicate', 'duplicate']);
+		} finally {
+			settledMemory.limit = limit;
+		}
+	});
+
+	it('does not remember a claim whose answer was not a success', async () => {
+		const key = newKey();
+		const claim = (await claimDelivery(settings, key, WINDOW_MS, new RecordingLog())) as Extract<Claim, { outcome: 'claimed' }>;
+		await claim.settle(false);
+		expect((await claimDelivery(settings, key, WINDOW_MS, new RecordingLog())).outcome).toBe('claimed');
 	});
 
 	it('deletes the claim when the answer was not a success, so the retry runs', async () => {
@@ -90,6 +134,13 @@ describe('outages', () => {
 		const during = [];
 		for (let i = 0; i < 5; i++) during.push((await claimDelivery(settings, newKey(), WINDOW_MS, log)).outcome);
 		expect(during).toEqual(['unavailable', 'unavailable', 'unavailable', 'unavailable', 'unavailable']);
+		// A delivery that went through unclaimed and was answered with a 2xx: its copies to this process are
+		// duplicates even while Redis is down.
+		const wentThrough = newKey();
+		const unclaimed = await claimDelivery(settings, wentThrough, WINDOW_MS, log);
+		expect(unclaimed.outcome).toBe('unavailable');
+		await (unclaimed as Extract<Claim, { outcome: 'unavailable' }>).settle(true);
+		expect((await claimDelivery(settings, wentThrough, WINDOW_MS, log)).outcome).toBe('duplicate');
 		expect(log.lines.filter((line) => line.startsWith('warn:'))).toHaveLength(1);
 		expect(log.lines[0]).toMatch(/^warn: ActiveCampaign Trigger: the Redis dedup store does not answer/);
 
