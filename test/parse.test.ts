@@ -84,6 +84,8 @@ describe('parseDeliveryBody: form bodies', () => {
 		expect(parsedBody(parseDeliveryBody('contact[fields][41]=a&contact[fields][41]=b', FORM))).toEqual({
 			contact: { fields: { '41': ['a', 'b'] } },
 		});
+		const many = Array.from({ length: 25 }, (_, index) => `v${index}`);
+		expect(parsedBody(parseDeliveryBody(many.map((value) => `tag=${value}`).join('&'), FORM))).toEqual({ tag: many });
 	});
 
 	it('keeps keys named like Object.prototype members as plain data', () => {

@@ -135,6 +135,9 @@ function parseForm(text: string, limits: ParseLimits): ParseResult {
 			// its values. (Its other way to keep ids, `arrayLimit: -1`, tracks every numeric key in a WeakMap:
 			// a third of the parse for 200 custom fields.)
 			parseArrays: false,
+			// However often a key repeats: without this, past 20 values qs would turn the list into an object
+			// (maxParameters bounds the count).
+			arrayLimit: Infinity,
 			depth: limits.maxDepth,
 			strictDepth: true,
 			parameterLimit: Infinity,

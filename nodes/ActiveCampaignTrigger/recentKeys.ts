@@ -21,7 +21,8 @@ export class RecentKeys {
 	set(key: string, time: number): void {
 		this.times.delete(key);
 		this.times.set(key, time);
-		while (this.times.size > this.limit()) this.forgetOldest();
+		const limit = Math.max(0, this.limit());
+		while (this.times.size > limit) this.forgetOldest();
 	}
 
 	delete(key: string): void {

@@ -65,15 +65,16 @@ const PENDING = 'p:';
 const SETTLED = 'd';
 
 /**
- * `claim` takes the claim, or answers what holds it, in one round trip: nothing when the claim is this
- * delivery's, `d` for a settled copy, a token for a copy in flight. (The key cannot expire between the two
- * commands: a script runs atomically and sees one moment in time.)
+ * `claim` takes the claim, or answers what holds it, in one round trip: this delivery's own token when the
+ * claim is its own, `d` for a settled copy, another token for a copy in flight. (The key cannot expire between
+ * the two commands: a script runs atomically and sees one moment in time; a server that let it would answer
+ * nothing, read as a copy in flight: a retry, never a claim.)
  *
  * The other two settle only a claim that is still this delivery's: one that expired and was taken by a later
  * copy is left to that copy. A success with no claim left (it outlived its pending lifetime) is still recorded.
  */
 const SCRIPTS = {
-	claim: "if redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return false end return redis.call('get', KEYS[1])",
+	claim: "if redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return ARGV[1] end return redis.call('get', KEYS[1])",
 	releaseClaim: "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0",
 	keepClaim:
 		`local held = redis.call('get', KEYS[1]) if held == ARGV[1] or not held then redis.call('set', KEYS[1], '${SETTLED}', 'PX', ARGV[2]) return 1 end return 0`,
@@ -215,7 +216,7 @@ export async function claimDelivery(settings: RedisSettings, key: string, window
 	const pooled = connect(settings);
 	const token = `${TOKEN_PREFIX}${(++claims).toString(36)}`;
 	const settle: Settle = async (succeeded) => {
-		if (succeeded) rememberSettled(key, Date.now() + windowMs);
+		if (succeeded) rememberSettled(key, performance.now() + windowMs);
 		// Through the pool again: a slow answer may come after an idle close. A failed settle leaves the pending
 		// claim to expire: a delayed retry at worst.
 		const current = connect(settings);
@@ -227,7 +228,7 @@ export async function claimDelivery(settings: RedisSettings, key: string, window
 	const claim = await attempt(pooled, log, async () => {
 		const command = pooled.redis.claim(key, token, Math.min(PENDING_MS, windowMs));
 		landed = command.then(
-			(holder) => holder === null,
+			(holder) => holder === token,
 			() => false,
 		);
 		return await withinTimeout(command);
@@ -237,11 +238,11 @@ export async function claimDelivery(settings: RedisSettings, key: string, window
 			outcome: 'unavailable',
 			settle: async (succeeded) => {
 				if (await landed) await settle(succeeded);
-				else if (succeeded) rememberSettled(key, Date.now() + windowMs);
+				else if (succeeded) rememberSettled(key, performance.now() + windowMs);
 			},
 		};
 	}
-	if (claim.value === null) return { outcome: 'claimed', settle };
+	if (claim.value === token) return { outcome: 'claimed', settle };
 	return { outcome: claim.value === SETTLED ? 'duplicate' : 'pending' };
 }
 
@@ -261,7 +262,8 @@ function rememberSettled(key: string, until: number): void {
 function settledByThisProcess(key: string): boolean {
 	const until = settledHere.get(key);
 	if (until === undefined) return false;
-	if (Date.now() < until) return true;
+	// A monotonic clock: a wall clock set back must not stretch the window.
+	if (performance.now() < until) return true;
 	settledHere.delete(key);
 	return false;
 }

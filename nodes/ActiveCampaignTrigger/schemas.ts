@@ -152,7 +152,8 @@ const hasOwn = (record: object, key: string): boolean => Object.prototype.hasOwn
  * of every key the shape knows. The delivery schema knows ~40 keys at its top level and a delivery carries
  * about ten, and zod's object visits, wraps and merges every absent one too: this halves validation's cost.
  * Fields in the shape are parsed by their schemas (all of their problems reported, like zod's object), any
- * other key passes through untouched, and the output keeps the delivery's order of keys.
+ * other key passes through untouched, and the output keeps the delivery's order of keys (and so do the problems
+ * reported). Synchronous only, like every schema here.
  */
 class BlockSchema<Shape extends BlockShape> extends z.ZodType<
 	z.objectOutputType<Shape, z.ZodTypeAny, 'passthrough'>,
