@@ -231,8 +231,11 @@ export async function claimDelivery(settings: RedisSettings, key: string, window
 	if (settledByThisProcess(key)) return { outcome: 'duplicate' };
 	const pooled = connect(settings);
 	const token = `${TOKEN_PREFIX}${(++claims).toString(36)}`;
+	const rememberSuccess = (succeeded: boolean) => {
+		if (succeeded) settledHere.set(key, performance.now() + windowMs);
+	};
 	const settle: Settle = async (succeeded) => {
-		if (succeeded) rememberSettled(key, performance.now() + windowMs);
+		rememberSuccess(succeeded);
 		// Through the pool again: a slow answer may come after an idle close. A failed settle leaves the pending
 		// claim to expire: a delayed retry at worst.
 		const current = connect(settings);
@@ -252,10 +255,7 @@ export async function claimDelivery(settings: RedisSettings, key: string, window
 	if (!claim.ok) {
 		return {
 			outcome: 'unavailable',
-			settle: async (succeeded) => {
-				if (await landed) await settle(succeeded);
-				else if (succeeded) rememberSettled(key, performance.now() + windowMs);
-			},
+			settle: async (succeeded) => ((await landed) ? await settle(succeeded) : rememberSuccess(succeeded)),
 		};
 	}
 	if (claim.value === token) return { outcome: 'claimed', settle };
@@ -270,10 +270,6 @@ export const settledMemory = { limit: 10_000 };
  * same process is a duplicate without a round trip to Redis, and still is while Redis is down.
  */
 const settledHere = new RecentKeys(() => settledMemory.limit);
-
-function rememberSettled(key: string, until: number): void {
-	settledHere.set(key, until);
-}
 
 function settledByThisProcess(key: string): boolean {
 	const until = settledHere.get(key);

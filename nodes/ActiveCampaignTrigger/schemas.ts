@@ -6,8 +6,8 @@ import { z } from 'zod';
  * inferred from them.
  *
  * - Every field is optional: which keys arrive depends on the event, the account and what has a value.
- * - Unknown fields pass through untouched (like zod's `.passthrough()`), so a field ActiveCampaign adds tomorrow still
- *   reaches the workflow.
+ * - Unknown fields pass through untouched (like zod's `.passthrough()`), so a field ActiveCampaign adds
+ *   tomorrow still reaches the workflow.
  * - Where sources disagree, both forms validate (`account[name]` / `account[account_name]`,
  *   `task[duedate]` / `task[dueDate]`, `customer_acct_id` / `customer_account_id`, ...). Names are kept as
  *   delivered; nothing is renamed.
@@ -166,7 +166,7 @@ class BlockSchema<Shape extends BlockShape> extends z.ZodType<
 
 	_parse(input: z.ParseInput): z.ParseReturnType<z.objectOutputType<Shape, z.ZodTypeAny, 'passthrough'>> {
 		const data = input.data as Record<string, unknown>;
-		if (typeof data !== 'object' || data === null || Array.isArray(data) || z.getParsedType(data) !== z.ZodParsedType.object) {
+		if (z.getParsedType(data) !== z.ZodParsedType.object) {
 			const ctx = this._getOrReturnCtx(input);
 			z.addIssueToContext(ctx, { code: z.ZodIssueCode.invalid_type, expected: z.ZodParsedType.object, received: ctx.parsedType });
 			return z.INVALID;
