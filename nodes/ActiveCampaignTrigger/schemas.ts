@@ -353,21 +353,21 @@ export const eventTypeSchema = new TextSchema({ check: (value) => (value === '' 
 
 /** `contact[...]` (§1.2). Automation webhooks send `ip4` instead of `ip` (§3). */
 export const contactSchema = block({
-		...textFields(
-			'id',
-			'email',
-			'first_name',
-			'last_name',
-			'phone',
-			'ip',
-			'ip4',
-			'orgname',
-			'customer_acct_name',
-			'customer_acct_id',
-		),
-		tags: tagsSchema.optional(),
-		fields: contactFieldsSchema.optional(),
-	});
+	...textFields(
+		'id',
+		'email',
+		'first_name',
+		'last_name',
+		'phone',
+		'ip',
+		'ip4',
+		'orgname',
+		'customer_acct_name',
+		'customer_acct_id',
+	),
+	tags: tagsSchema.optional(),
+	fields: contactFieldsSchema.optional(),
+});
 
 /**
  * `deal[...]` (§1.3). `value` is formatted (`1,044,055.00`); `value_raw` is in major units (captures
@@ -375,37 +375,37 @@ export const contactSchema = block({
  * only came from AC's Test webhook button (HOP0).
  */
 export const dealSchema = block({
-		...textFields(
-			'id',
-			'title',
-			'create_date',
-			'create_date_iso',
-			'orgid',
-			'orgname',
-			'stageid',
-			'stage_title',
-			'pipelineid',
-			'pipeline_title',
-			'value',
-			'value_raw',
-			'currency',
-			'currency_symbol',
-			'owner',
-			'owner_firstname',
-			'owner_lastname',
-			'contactid',
-			'contact_email',
-			'contact_firstname',
-			'contact_lastname',
-			'status',
-			'note',
-			'contact_avatar',
-			'age',
-			'customer_acct_id',
-			'customer_acct_name',
-		),
-		fields: customFieldsSchema.optional(),
-	});
+	...textFields(
+		'id',
+		'title',
+		'create_date',
+		'create_date_iso',
+		'orgid',
+		'orgname',
+		'stageid',
+		'stage_title',
+		'pipelineid',
+		'pipeline_title',
+		'value',
+		'value_raw',
+		'currency',
+		'currency_symbol',
+		'owner',
+		'owner_firstname',
+		'owner_lastname',
+		'contactid',
+		'contact_email',
+		'contact_firstname',
+		'contact_lastname',
+		'status',
+		'note',
+		'contact_avatar',
+		'age',
+		'customer_acct_id',
+		'customer_acct_name',
+	),
+	fields: customFieldsSchema.optional(),
+});
 
 /** `task[...]` (§1.4). Captures spell `duedate`; AAPI spells `dueDate`. */
 export const taskSchema = textBlock(
@@ -425,17 +425,17 @@ export const taskSchema = textBlock(
 
 /** `account[...]` (§1.5). AP and AAPI say `name`, HOP says `account_name`. */
 export const accountSchema = block({
-		...textFields('id', 'name', 'account_name', 'account_url', 'created_timestamp', 'updated_timestamp'),
-		fields: customFieldsSchema.optional(),
-	});
+	...textFields('id', 'name', 'account_name', 'account_url', 'created_timestamp', 'updated_timestamp'),
+	fields: customFieldsSchema.optional(),
+});
 
 export const campaignMessageSchema = textBlock('id', 'subject');
 
 /** `campaign[...]` (sent, open, click, forward, share, bounce, reply, unsubscribe). */
 export const campaignSchema = block({
-		...textFields('id', 'name', 'type', 'status', 'recipients', 'webcopy_url'),
-		message: campaignMessageSchema.optional(),
-	});
+	...textFields('id', 'name', 'type', 'status', 'recipients', 'webcopy_url'),
+	message: campaignMessageSchema.optional(),
+});
 
 export const linkSchema = textBlock('id', 'url');
 
@@ -514,28 +514,28 @@ export const envelopeSchema = block(envelopeShape);
  * standard name must have the standard shape.
  */
 export const deliveryBodySchema = block({
-		...envelopeShape,
-		contact: contactSchema.optional(),
-		deal: dealSchema.optional(),
-		task: taskSchema.optional(),
-		account: accountSchema.optional(),
-		campaign: campaignSchema.optional(),
-		link: linkSchema.optional(),
-		note: textOr(asIs, noteSchema).optional(),
-		sms: smsSchema.optional(),
-		pipeline: pipelineSchema.optional(),
-		stage: stageSchema.optional(),
-		tasktype: tasktypeSchema.optional(),
-		share: shareSchema.optional(),
-		forward: forwardSchema.optional(),
-		bounce: bounceSchema.optional(),
-		unsubscribe: unsubscribeSchema.optional(),
-		form: formSchema.optional(),
-		accountContact: accountContactSchema.optional(),
-		account_contact: accountContactSchema.optional(),
-		updated_fields: updatedFieldsSchema.optional(),
-		...textFields('tag', 'seriesid', 'result', 'message', 'url'),
-	});
+	...envelopeShape,
+	contact: contactSchema.optional(),
+	deal: dealSchema.optional(),
+	task: taskSchema.optional(),
+	account: accountSchema.optional(),
+	campaign: campaignSchema.optional(),
+	link: linkSchema.optional(),
+	note: textOr(asIs, noteSchema).optional(),
+	sms: smsSchema.optional(),
+	pipeline: pipelineSchema.optional(),
+	stage: stageSchema.optional(),
+	tasktype: tasktypeSchema.optional(),
+	share: shareSchema.optional(),
+	forward: forwardSchema.optional(),
+	bounce: bounceSchema.optional(),
+	unsubscribe: unsubscribeSchema.optional(),
+	form: formSchema.optional(),
+	accountContact: accountContactSchema.optional(),
+	account_contact: accountContactSchema.optional(),
+	updated_fields: updatedFieldsSchema.optional(),
+	...textFields('tag', 'seriesid', 'result', 'message', 'url'),
+});
 
 export type Contact = z.infer<typeof contactSchema>;
 export type Deal = z.infer<typeof dealSchema>;
