@@ -156,6 +156,27 @@ describe('filters', () => {
 	});
 });
 
+describe('parameters', () => {
+	it('resolves expressions through n8n, in a plain parameter and inside the options collection', async () => {
+		// Neither works read as saved: the text holds no "deal_add", and a non-empty text would turn Include Raw on.
+		const trigger = setup({ events: '={{ ["deal", "add"].join("_") }}', options: { includeRaw: '={{ 1 + 1 === 3 }}' } });
+		expect((await deliver(trigger, bodyOf('subscribe'))).result).toEqual({
+			webhookResponse: { received: true, emitted: false, reason: 'event "subscribe" is not among the chosen events' },
+		});
+		const [item] = emitted((await deliver(trigger, bodyOf('deal_add'))).result) as Array<{ event: string; raw?: unknown }>;
+		expect(item.event).toBe('deal_add');
+		expect(item).not.toHaveProperty('raw');
+	});
+
+	it('takes what n8n filled in for parameters the workflow does not save (defaults)', async () => {
+		// Saved without Initiated By: n8n's default is every initiator but none; a "public" event passes.
+		const trigger = { ...setup(), parameters: { events: ['subscribe'] } };
+		const [item] = emitted((await deliver(trigger, bodyOf('subscribe'))).result) as Array<{ initiatedFrom: string; raw?: unknown }>;
+		expect(item.initiatedFrom).toBe('public');
+		expect(item).not.toHaveProperty('raw');
+	});
+});
+
 describe('deduplication', () => {
 	it('emits an event once when it is delivered twice, answering the duplicate 200', async () => {
 		const trigger = setup();

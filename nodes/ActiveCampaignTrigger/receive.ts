@@ -2,7 +2,7 @@
  * What happens to one delivery: authenticate, parse, validate and normalise, filter, deduplicate.
  * `decideDelivery` is pure but for the in-process dedup claims; `receiveDelivery` is the n8n edge.
  */
-import type { IDataObject, INodeExecutionData, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
+import type { IDataObject, INode, INodeExecutionData, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
 
 import { isListScoped, SOURCE_IDS } from './catalog';
 import { fingerprint, formFingerprint, recordDelivery } from './dedup';
@@ -135,14 +135,16 @@ function queryValue(context: IWebhookFunctions, name: string): unknown {
 }
 
 export async function receiveDelivery(context: IWebhookFunctions): Promise<IWebhookResponseData> {
-	const settings = readSettings(context);
+	// Read once: each getNode() copies the whole node.
+	const node = context.getNode();
+	const settings = readSettings(context, node);
 	// Test mode ("listen for test event") gets its own claims: it may run while the workflow is active.
-	const scope = `${context.getWorkflow().id}:${context.getNode().id}:${context.getMode()}`;
+	const scope = `${context.getWorkflow().id}:${node.id}:${context.getMode()}`;
 	const state = nodeState(context.getWorkflowStaticData('node'));
 	const secret =
 		settings.kind === 'subscriptions'
 			? { name: SECRET_PARAMETER, value: state.secret ?? '' }
-			: await readQueryAuth(context, true);
+			: await readQueryAuth(context, true, node);
 	const contentType = context.getRequestObject().headers['content-type'];
 	const decision = decideDelivery(
 		{
@@ -159,7 +161,7 @@ export async function receiveDelivery(context: IWebhookFunctions): Promise<IWebh
 		},
 	);
 	if (decision.dedupState) state.dedup = decision.dedupState;
-	const claimed = decision.fingerprint === undefined ? undefined : await claimInRedis(context, settings, scope, decision);
+	const claimed = decision.fingerprint === undefined ? undefined : await claimInRedis(context, node, settings, scope, decision);
 	const outcome = claimed?.outcome ?? decision.outcome;
 
 	const log = context.logger;
@@ -222,13 +224,14 @@ async function itemWithFieldNames(context: IWebhookFunctions, settings: ReceiveS
  */
 async function claimInRedis(
 	context: IWebhookFunctions,
+	node: INode,
 	settings: ReceiveSettings,
 	scope: string,
 	decision: Decision,
 ): Promise<{ outcome: Outcome; settle?: Settle }> {
 	const { outcome, fingerprint } = decision;
 	if (outcome.action !== 'emit' || fingerprint === undefined) return { outcome };
-	const claim = await claimDelivery(await readRedisSettings(context, true), dedupKey(scope, fingerprint), settings.windowMs, context.logger);
+	const claim = await claimDelivery(await readRedisSettings(context, true, node), dedupKey(scope, fingerprint), settings.windowMs, context.logger);
 	switch (claim.outcome) {
 		case 'duplicate':
 			return { outcome: { action: 'duplicate', event: outcome.item.event } };

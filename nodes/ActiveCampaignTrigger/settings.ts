@@ -1,7 +1,7 @@
 /**
  * The node's parameters and static data, read once per call into plain values.
  */
-import type { ICredentialDataDecryptedObject, IDataObject, IHookFunctions, IWebhookFunctions } from 'n8n-workflow';
+import type { ICredentialDataDecryptedObject, IDataObject, IHookFunctions, INode, IWebhookFunctions } from 'n8n-workflow';
 
 import { SOURCE_IDS } from './catalog';
 import { DEFAULT_WINDOW_MS } from './dedup';
@@ -84,14 +84,22 @@ export const CREDENTIAL_REUSE_MS = 60_000;
 const readCredentials = new Map<string, { read: Promise<ICredentialDataDecryptedObject>; until: number }>();
 
 /** A credential's identity in this process's caches (its type and n8n's id); undefined while it has no id. */
-export function credentialKey(context: Pick<IHookFunctions, 'getNode'>, type: string): string | undefined {
-	const id = context.getNode().credentials?.[type]?.id;
+export function credentialKey(node: Pick<INode, 'credentials'>, type: string): string | undefined {
+	const id = node.credentials?.[type]?.id;
 	return id ? `${type}:${id}` : undefined;
 }
 
-/** Reads a credential for a delivery: once per CREDENTIAL_REUSE_MS per process and credential. */
-async function credentialForDelivery(context: IWebhookFunctions | IHookFunctions, type: string, reuse: boolean): Promise<ICredentialDataDecryptedObject> {
-	const key = credentialKey(context, type);
+/**
+ * Reads a credential for a delivery: once per CREDENTIAL_REUSE_MS per process and credential. `node`: the
+ * node as the caller already read it (`getNode()` copies the whole node on every call).
+ */
+async function credentialForDelivery(
+	context: IWebhookFunctions | IHookFunctions,
+	type: string,
+	reuse: boolean,
+	node: Pick<INode, 'credentials'> = context.getNode(),
+): Promise<ICredentialDataDecryptedObject> {
+	const key = credentialKey(node, type);
 	if (!reuse || key === undefined) return await context.getCredentials(type);
 	const now = Date.now();
 	const known = readCredentials.get(key);
@@ -105,8 +113,8 @@ async function credentialForDelivery(context: IWebhookFunctions | IHookFunctions
 }
 
 /** `reuse`: a delivery may take the credential as an earlier delivery read it (CREDENTIAL_REUSE_MS). */
-export async function readRedisSettings(context: IWebhookFunctions | IHookFunctions, reuse = false): Promise<RedisSettings> {
-	const credentials = await credentialForDelivery(context, REDIS_CREDENTIAL, reuse);
+export async function readRedisSettings(context: IWebhookFunctions | IHookFunctions, reuse = false, node?: INode): Promise<RedisSettings> {
+	const credentials = await credentialForDelivery(context, REDIS_CREDENTIAL, reuse, node);
 	return {
 		host: String(credentials.host ?? 'localhost'),
 		port: Number(credentials.port ?? 6379),
@@ -119,33 +127,53 @@ export async function readRedisSettings(context: IWebhookFunctions | IHookFuncti
 }
 
 /** The pasted kinds' secret: which query parameter carries it, and its value. */
-export async function readQueryAuth(context: IWebhookFunctions | IHookFunctions, reuse = false): Promise<QueryAuth> {
-	const credentials = await credentialForDelivery(context, QUERY_AUTH_CREDENTIAL, reuse);
+export async function readQueryAuth(context: IWebhookFunctions | IHookFunctions, reuse = false, node?: INode): Promise<QueryAuth> {
+	const credentials = await credentialForDelivery(context, QUERY_AUTH_CREDENTIAL, reuse, node);
 	return { name: String(credentials.name ?? '').trim(), value: String(credentials.value ?? '') };
 }
 
-export function readSettings(context: IWebhookFunctions | IHookFunctions): ReceiveSettings {
-	const kind = context.getNodeParameter('webhookKind', 'subscriptions') as WebhookKind;
-	const options = context.getNodeParameter('options', {}) as ReceiveOptions;
+/** Whether a saved parameter value is, or holds, an n8n expression (`={{ … }}`). */
+function holdsExpression(value: unknown): boolean {
+	if (typeof value === 'string') return value.startsWith('=');
+	if (typeof value !== 'object' || value === null) return false;
+	return Object.values(value).some(holdsExpression);
+}
+
+/**
+ * A parameter as `getNodeParameter` gives it. A value without an expression is taken from the node as saved
+ * (n8n has filled in the defaults there), which is what getNodeParameter returns for it: that copies the node
+ * and runs its expression and validation machinery on every read, six reads per delivery on the busiest path
+ * there is. Expressions are still resolved by n8n.
+ */
+function parameter<T>(context: IWebhookFunctions | IHookFunctions, node: INode, name: string, fallback: T): T {
+	const saved = node.parameters[name];
+	if (saved === undefined) return fallback;
+	if (holdsExpression(saved)) return context.getNodeParameter(name, fallback) as T;
+	return saved as T;
+}
+
+/** `node`: the node as the caller already read it (`getNode()` copies the whole node on every call). */
+export function readSettings(context: IWebhookFunctions | IHookFunctions, node: INode = context.getNode()): ReceiveSettings {
+	const kind = parameter<WebhookKind>(context, node, 'webhookKind', 'subscriptions');
+	const options = parameter<ReceiveOptions>(context, node, 'options', {});
 	const windowMinutes = options.dedupWindowMinutes ?? DEFAULT_WINDOW_MINUTES[kind];
 	const common = {
 		kind,
-		store: context.getNodeParameter('dedupStore', 'staticData') as DedupStore,
+		store: parameter<DedupStore>(context, node, 'dedupStore', 'staticData'),
 		deduplicate: options.deduplicate ?? true,
 		windowMs: Math.max(1, windowMinutes) * 60_000,
 		includeRaw: options.includeRaw ?? false,
 		fieldKeys: options.customFieldKeys ?? 'id',
 	};
 	if (kind === 'subscriptions') {
-		const events = context.getNodeParameter('events', []) as string[];
 		return {
 			...common,
-			events,
-			sources: context.getNodeParameter('sources', []) as string[],
-			listIds: (context.getNodeParameter('listIds', []) as string[]).map(String),
+			events: parameter<string[]>(context, node, 'events', []),
+			sources: parameter<string[]>(context, node, 'sources', []),
+			listIds: parameter<string[]>(context, node, 'listIds', []).map(String),
 		};
 	}
-	const eventNames = kind === 'custom' ? String(context.getNodeParameter('customEvents', '')) : '';
+	const eventNames = kind === 'custom' ? String(parameter(context, node, 'customEvents', '')) : '';
 	return {
 		...common,
 		events: eventNames

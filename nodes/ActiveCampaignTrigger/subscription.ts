@@ -89,7 +89,7 @@ export function fieldNamesSource(context: ApiContext): { key: string; load: () =
 	const type = apiCredentialType(context);
 	if (type === undefined) return undefined;
 	return {
-		key: credentialKey(context, type) ?? `${type}:unsaved`,
+		key: credentialKey(context.getNode(), type) ?? `${type}:unsaved`,
 		load: async () => {
 			const client = await clientFor(context);
 			// One after the other: when the first is refused, the second is not asked at all.
