@@ -36,17 +36,21 @@ async function queueOnly(): Promise<void> {
 	console.log(`\n${resultsTable(results)}\n\nWritten: ${path.relative(REPO_ROOT, file)} (P5 only)`);
 }
 
-async function queueResults(options: QueueOptions): Promise<Pick<Results, 'p5_throughput_ratio' | 'p5_extra_executions' | 'p5_static_writes_per_event'> & { details_p5: unknown }> {
-	log(`P5: queue-mode n8n ${n8nVersion()} (PostgreSQL, Redis, 2 webhook processes, 1 worker), ${options.events} events each`);
+async function queueResults(
+	options: QueueOptions,
+): Promise<Pick<Results, 'p5_throughput_ratio' | 'p5_runs' | 'p5_extra_executions' | 'p5_static_writes_per_event'> & { details_p5: unknown }> {
+	log(`P5: queue-mode n8n ${n8nVersion()} (PostgreSQL, Redis, 2 webhook processes, 1 worker), ${options.passes} passes of ${options.events} events each`);
 	const queue = await measureQueueMode(options, log);
 	return {
 		p5_throughput_ratio: round(queue.throughputRatio, 3),
+		p5_runs: queue.passRatios.map((ratio) => round(ratio, 3)),
 		p5_extra_executions: queue.extraExecutions,
 		p5_static_writes_per_event: round(queue.staticWritesPerEvent, 3),
 		details_p5: {
 			deliveries: queue.deliveries,
 			distinctEvents: queue.distinctEvents,
 			deliveriesPerSecond: { ours: round(queue.perSecond.ours, 1), builtIn: round(queue.perSecond.builtIn, 1) },
+			cpuMsPerDelivery: queue.cpuMsPerDelivery,
 		},
 	};
 }
@@ -106,6 +110,7 @@ async function main(): Promise<void> {
 		p3_runs: httpRuns ?? null,
 		p4_heap_growth_mb: round(heap.growthMb, 2),
 		p5_throughput_ratio: queue?.p5_throughput_ratio ?? null,
+		p5_runs: queue?.p5_runs ?? null,
 		p5_extra_executions: queue?.p5_extra_executions ?? null,
 		p5_static_writes_per_event: queue?.p5_static_writes_per_event ?? null,
 		node_version: process.version,

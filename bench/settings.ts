@@ -33,7 +33,7 @@ export const FULL: BenchSettings = {
 	heapEvents: 1_000_000,
 	http: { warmup: 30, requests: 300, gapMs: 30 },
 	httpRuns: 3,
-	queue: { events: 2000, chunk: 220, inFlight: 16 },
+	queue: { events: 2000, passes: 3, chunk: 220, inFlight: 16 },
 };
 
 export const SMOKE: BenchSettings = {
@@ -45,5 +45,5 @@ export const SMOKE: BenchSettings = {
 	heapEvents: 5_000,
 	http: { warmup: 3, requests: 12, gapMs: 10 },
 	httpRuns: 1,
-	queue: { events: 50, chunk: 55, inFlight: 4 },
+	queue: { events: 50, passes: 1, chunk: 55, inFlight: 4 },
 };
