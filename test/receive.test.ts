@@ -2,10 +2,12 @@
  * The node's webhook(), run in n8n-core's real WebhookContext: authentication, the output contract for every
  * catalog event, filters, deduplication and the answers ActiveCampaign gets.
  */
+import type { INodeProperties } from 'n8n-workflow';
+
 import { EVENT_IDS } from '../nodes/ActiveCampaignTrigger/catalog';
 import { CREDENTIAL_REUSE_MS } from '../nodes/ActiveCampaignTrigger/settings';
 import { DELIVERY_BODIES, readExpectedItem } from './fixtures/deliveryBodies';
-import { activate, deliverToNode, type TriggerSetup } from './support/n8nContext';
+import { activate, deliverToNode, trigger as triggerNode, type TriggerSetup } from './support/n8nContext';
 import { TRIGGER_STATE_KEY as STATE_KEY } from './support/triggerNode';
 import { ActiveCampaignSimulator } from './simulator/ActiveCampaignSimulator';
 
@@ -168,8 +170,17 @@ describe('parameters', () => {
 		expect(item).not.toHaveProperty('raw');
 	});
 
+	it('has no parameter whose saved form differs from its value (what reading parameters as saved relies on)', () => {
+		const all = triggerNode.description.properties.flatMap((property) => [property, ...((property.options ?? []) as INodeProperties[])]);
+		const transformed = all.filter(
+			(property) => ['resourceLocator', 'resourceMapper', 'filter', 'assignmentCollection'].includes(String(property.type)) || 'validateType' in property,
+		);
+		expect(all.length).toBeGreaterThan(10);
+		expect(transformed.map((property) => property.name)).toEqual([]);
+	});
+
 	it('takes what n8n filled in for parameters the workflow does not save (defaults)', async () => {
-		// Saved without Initiated By: n8n's default is every initiator but none; a "public" event passes.
+		// Saved without Initiated By: n8n fills in its default, every initiator, so a "public" event passes.
 		const trigger = { ...setup(), parameters: { events: ['subscribe'] } };
 		const [item] = emitted((await deliver(trigger, bodyOf('subscribe'))).result) as Array<{ initiatedFrom: string; raw?: unknown }>;
 		expect(item.initiatedFrom).toBe('public');

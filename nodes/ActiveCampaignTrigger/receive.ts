@@ -187,22 +187,22 @@ export async function receiveDelivery(context: IWebhookFunctions): Promise<IWebh
 			// enqueued); static data is not touched, so n8n has nothing to save.
 			if (claimed !== undefined) {
 				if (claimed.settle !== undefined) settleWhenAnswered(context, claimed.settle);
-				return { workflowData: [[await itemWithFieldNames(context, settings, outcome.item)]] };
+				return { workflowData: [[await itemWithFieldNames(context, node, settings, outcome.item)]] };
 			}
 			// Answered before n8n starts the execution. Left to n8n, 2.x answers (and saves the static data)
 			// only after the run has started, by which time a new Workflow object has reset the flag that says
 			// the static data changed, and the dedup table would never be saved.
 			context.getResponseObject().status(200).json({ received: true, emitted: true });
-			return { noWebhookResponse: true, workflowData: [[await itemWithFieldNames(context, settings, outcome.item)]] };
+			return { noWebhookResponse: true, workflowData: [[await itemWithFieldNames(context, node, settings, outcome.item)]] };
 		}
 	}
 }
 
 /** The item to emit, its custom fields keyed as "Custom Field Keys" says (fieldNames.ts). */
-async function itemWithFieldNames(context: IWebhookFunctions, settings: ReceiveSettings, item: DeliveryItem): Promise<INodeExecutionData> {
+async function itemWithFieldNames(context: IWebhookFunctions, node: INode, settings: ReceiveSettings, item: DeliveryItem): Promise<INodeExecutionData> {
 	// Custom-object payloads pass through as their author designed them.
 	if (settings.fieldKeys === 'id' || settings.kind === 'custom') return { json: item as unknown as IDataObject };
-	const source = fieldNamesSource(context);
+	const source = fieldNamesSource(context, node);
 	if (source === undefined) return { json: item as unknown as IDataObject };
 	const started = Date.now();
 	const names = await fieldNamesFor(source.key, source.load, context.logger);

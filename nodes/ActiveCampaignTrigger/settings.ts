@@ -139,13 +139,19 @@ function holdsExpression(value: unknown): boolean {
 	return Object.values(value).some(holdsExpression);
 }
 
+/** What reading a parameter needs of n8n's hook, webhook and load-options contexts alike. */
+interface ParameterContext {
+	getNodeParameter(name: string, fallback?: unknown): unknown;
+}
+
 /**
  * A parameter as `getNodeParameter` gives it. A value without an expression is taken from the node as saved
- * (n8n has filled in the defaults there), which is what getNodeParameter returns for it: that copies the node
- * and runs its expression and validation machinery on every read, six reads per delivery on the busiest path
- * there is. Expressions are still resolved by n8n.
+ * (n8n has filled in the defaults there), which is what getNodeParameter returns for it: that copies the value,
+ * looks the parameter up in the node's description and validates it on every read, six reads per delivery on
+ * the busiest path there is. Expressions are still resolved by n8n. (No parameter of this node is of a kind
+ * whose saved form differs from its value, such as a resource locator: test/receive.test.ts checks.)
  */
-function parameter<T>(context: IWebhookFunctions | IHookFunctions, node: INode, name: string, fallback: T): T {
+export function nodeParameter<T>(context: ParameterContext, node: INode, name: string, fallback: T): T {
 	const saved = node.parameters[name];
 	if (saved === undefined) return fallback;
 	if (holdsExpression(saved)) return context.getNodeParameter(name, fallback) as T;
@@ -154,12 +160,12 @@ function parameter<T>(context: IWebhookFunctions | IHookFunctions, node: INode, 
 
 /** `node`: the node as the caller already read it (`getNode()` copies the whole node on every call). */
 export function readSettings(context: IWebhookFunctions | IHookFunctions, node: INode = context.getNode()): ReceiveSettings {
-	const kind = parameter<WebhookKind>(context, node, 'webhookKind', 'subscriptions');
-	const options = parameter<ReceiveOptions>(context, node, 'options', {});
+	const kind = nodeParameter<WebhookKind>(context, node, 'webhookKind', 'subscriptions');
+	const options = nodeParameter<ReceiveOptions>(context, node, 'options', {});
 	const windowMinutes = options.dedupWindowMinutes ?? DEFAULT_WINDOW_MINUTES[kind];
 	const common = {
 		kind,
-		store: parameter<DedupStore>(context, node, 'dedupStore', 'staticData'),
+		store: nodeParameter<DedupStore>(context, node, 'dedupStore', 'staticData'),
 		deduplicate: options.deduplicate ?? true,
 		windowMs: Math.max(1, windowMinutes) * 60_000,
 		includeRaw: options.includeRaw ?? false,
@@ -168,12 +174,12 @@ export function readSettings(context: IWebhookFunctions | IHookFunctions, node: 
 	if (kind === 'subscriptions') {
 		return {
 			...common,
-			events: parameter<string[]>(context, node, 'events', []),
-			sources: parameter<string[]>(context, node, 'sources', []),
-			listIds: parameter<string[]>(context, node, 'listIds', []).map(String),
+			events: nodeParameter<string[]>(context, node, 'events', []),
+			sources: nodeParameter<string[]>(context, node, 'sources', []),
+			listIds: nodeParameter<string[]>(context, node, 'listIds', []).map(String),
 		};
 	}
-	const eventNames = kind === 'custom' ? String(parameter(context, node, 'customEvents', '')) : '';
+	const eventNames = kind === 'custom' ? String(nodeParameter(context, node, 'customEvents', '')) : '';
 	return {
 		...common,
 		events: eventNames

@@ -21,7 +21,7 @@ import { UndeliverableUrlError, assertDeliverable, withSecret } from './delivery
 import { buildFieldNames, type FieldNames } from './fieldNames';
 import { RemovalError, desiredWebhooks, pathOf, removeSubscriptions, type Ownership, type SubscriptionMemory } from './reconcile';
 import { newSecret, redact } from './secret';
-import { credentialKey, nodeState, type NodeState, type ReceiveSettings } from './settings';
+import { credentialKey, nodeParameter, nodeState, type NodeState, type ReceiveSettings } from './settings';
 
 export type Slot = 'production' | 'test';
 
@@ -52,8 +52,8 @@ export function memoryOf(state: NodeState, slot: Slot): SubscriptionMemory {
 type ApiContext = IHookFunctions | ILoadOptionsFunctions | IWebhookFunctions;
 
 /** The API credential type the node is set to use; undefined when a pasted kind uses none. */
-function apiCredentialType(context: ApiContext): string | undefined {
-	const type = context.getNodeParameter('authentication', OWN_CREDENTIAL) as string;
+function apiCredentialType(context: ApiContext, node: INode = context.getNode()): string | undefined {
+	const type = nodeParameter<string>(context, node, 'authentication', OWN_CREDENTIAL);
 	return type === NO_API_CREDENTIAL ? undefined : type;
 }
 
@@ -85,11 +85,11 @@ export async function clientFor(context: ApiContext): Promise<ActiveCampaignClie
  * Where the custom field names for this node come from: its API credential (the cache key is the credential's
  * id), or undefined when the node uses none.
  */
-export function fieldNamesSource(context: ApiContext): { key: string; load: () => Promise<FieldNames> } | undefined {
-	const type = apiCredentialType(context);
+export function fieldNamesSource(context: ApiContext, node: INode = context.getNode()): { key: string; load: () => Promise<FieldNames> } | undefined {
+	const type = apiCredentialType(context, node);
 	if (type === undefined) return undefined;
 	return {
-		key: credentialKey(context.getNode(), type) ?? `${type}:unsaved`,
+		key: credentialKey(node, type) ?? `${type}:unsaved`,
 		load: async () => {
 			const client = await clientFor(context);
 			// One after the other: when the first is refused, the second is not asked at all.
