@@ -199,9 +199,11 @@ function n8nEnvironment(options: StartOptions, runtime: Runtime, baseUrl: string
 		N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
 		N8N_TEMPLATES_ENABLED: 'false',
 		N8N_PERSONALIZATION_ENABLED: 'false',
-		// The tests read executions back, so keep every one whatever n8n's defaults become.
+		// The tests read executions back, so keep every one whatever n8n's defaults become, and prune none
+		// (by default n8n keeps at most 10,000; the flood and the bench make more).
 		EXECUTIONS_DATA_SAVE_ON_SUCCESS: 'all',
 		EXECUTIONS_DATA_SAVE_ON_ERROR: 'all',
+		EXECUTIONS_DATA_PRUNE: 'false',
 		...settings.env,
 		...options.env,
 	};
