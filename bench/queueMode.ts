@@ -5,7 +5,9 @@
  * until a 2xx, as ActiveCampaign and a load balancer would.
  *
  * - throughput: deliveries per second over the whole stream, chunk by chunk, the two nodes taking turns,
- *   after a warm-up of both (the first deliveries to a process load the node's code);
+ *   after a warm-up of both (the first deliveries to a process load the node's code); the stream is sent in
+ *   several passes (new events each time) and the ratio reported is the median of the passes' ratios;
+ * - CPU per delivery by role (n8n's processes, PostgreSQL, Redis, the bench), read from /proc (cpu.ts);
  * - extra executions: ours beyond the number of distinct events;
  * - static writes per event: UPDATEs of this node's workflow row (where n8n keeps static data) per event,
  *   counted by a PostgreSQL trigger the bench adds to the run's own database.
@@ -13,17 +15,21 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 
+// The bench's own reader of n8n's Bull queue; ioredis is already a runtime dependency of the package.
+import Redis from 'ioredis';
+
 import * as harness from '../test/e2e/harness';
 import { withContactId, withDownstream } from '../test/e2e/scenarioSupport';
 import { DELIVERY_BODIES } from '../test/fixtures/deliveryBodies';
 import { ActiveCampaignSimulator } from '../test/simulator/ActiveCampaignSimulator';
-import { assertServices, psql, startQueueCluster, type QueueCluster } from '../test/queue/cluster';
+import { QUEUE_REDIS, assertServices, psql, startQueueCluster, type QueueCluster } from '../test/queue/cluster';
 import { sendAll, type Sender } from '../test/queue/loadBalancer';
 import { OwnRedis } from '../test/queue/redisServer';
 import { importQueueCredentials, registeredTarget, storeWorkflow } from '../test/queue/workflows';
 import { TRIGGER_NAME } from '../test/support/triggerNode';
 
 import { addCpu, cpuSince, type CpuByRole } from './cpu';
+import { median } from './measure';
 
 export interface QueueOptions {
 	/** Distinct events per node and pass; 10% of them are sent twice. */
@@ -33,12 +39,18 @@ export interface QueueOptions {
 	/** Events per turn: the nodes alternate chunk by chunk, so drift over the run hits both alike. */
 	chunk: number;
 	inFlight: number;
+	/** The built-in node in this node's place too (a second workflow of its own): what the bench itself favours. */
+	control?: boolean;
 }
 
 export interface QueueResult {
 	/** The median of `passRatios`. */
 	throughputRatio: number;
 	passRatios: number[];
+	/** The same ratio counting only the time until every delivery was answered (n8n 1.x answers before the run). */
+	answeredOnlyRatio: number;
+	/** Executions still queued or running when a chunk's last delivery was answered, on average per chunk. */
+	queuedAtAnswer: { ours: number; builtIn: number };
 	extraExecutions: number;
 	staticWritesPerEvent: number;
 	perSecond: { ours: number; builtIn: number };
@@ -72,6 +84,15 @@ function perDelivery(cpu: CpuByRole, deliveries: number): CpuByRole {
 	return Object.fromEntries(Object.entries(cpu).map(([role, seconds]) => [role, Math.round((seconds * 1000 * 100) / deliveries) / 100]));
 }
 
+/** Jobs n8n's worker has not finished: Bull's waiting and active lists of the run's queue. */
+function jobsInQueue(redis: Redis, database: string): () => Promise<number> {
+	const prefix = `bull-${database}:jobs`;
+	return async () => {
+		const [waiting, active] = await Promise.all([redis.llen(`${prefix}:wait`), redis.llen(`${prefix}:active`)]);
+		return waiting + active;
+	};
+}
+
 /** Sends the deliveries with `inFlight` senders; returns the seconds it took. */
 async function send(sender: Sender, target: string, bodies: readonly string[], inFlight: number): Promise<number> {
 	const started = process.hrtime.bigint();
@@ -86,6 +107,7 @@ export async function measureQueueMode(options: QueueOptions, log: (line: string
 	const dedupRedis = await OwnRedis.start();
 	const simulator = await ActiveCampaignSimulator.start({ apiToken: API_TOKEN });
 	let cluster: QueueCluster | undefined;
+	let queueReader: Redis | undefined;
 	try {
 		cluster = await startQueueCluster({
 			version: 'v1',
@@ -100,22 +122,26 @@ export async function measureQueueMode(options: QueueOptions, log: (line: string
 			type: 'activeCampaignApi',
 			data: { apiUrl: simulator.apiUrl, apiKey: API_TOKEN },
 		});
-		const oursWebhookId = randomUUID();
-		const oursId = await cluster.main.importWorkflow(storeWorkflow('Bench P5: this package', oursWebhookId, credentials, 'redis'));
-		const builtInWebhookId = randomUUID();
 		// The same workflow shape as ours (trigger, then a NoOp), so the worker runs the same number of nodes.
-		const builtInId = await cluster.main.importWorkflow(
-			withDownstream('Bench P5: built-in', {
+		const builtInWorkflow = (name: string, webhookId: string) =>
+			withDownstream(name, {
 				id: randomUUID(),
 				name: TRIGGER_NAME,
 				type: 'n8n-nodes-base.activeCampaignTrigger',
 				typeVersion: 1,
 				position: [0, 0],
-				webhookId: builtInWebhookId,
+				webhookId,
 				parameters: { events: ['subscribe'], sources: ['public', 'admin', 'api', 'system'] },
 				credentials: { activeCampaignApi: { id: builtInCredential, name: 'ActiveCampaign (simulator), built-in' } },
-			}),
+			});
+		const oursWebhookId = randomUUID();
+		const oursId = await cluster.main.importWorkflow(
+			options.control
+				? builtInWorkflow('Bench P5: built-in (control)', oursWebhookId)
+				: storeWorkflow('Bench P5: this package', oursWebhookId, credentials, 'redis'),
 		);
+		const builtInWebhookId = randomUUID();
+		const builtInId = await cluster.main.importWorkflow(builtInWorkflow('Bench P5: built-in', builtInWebhookId));
 		for (const id of [oursId, builtInId]) await cluster.main.activate(id);
 		const targets = { ours: registeredTarget(simulator, oursWebhookId), builtIn: registeredTarget(simulator, builtInWebhookId) };
 
@@ -126,7 +152,13 @@ export async function measureQueueMode(options: QueueOptions, log: (line: string
 		for (const who of ['ours', 'builtIn'] as const) await send({ simulator, processes: cluster.webhooks }, targets[who], warmUp, options.inFlight);
 
 		const seconds = { ours: 0, builtIn: 0 };
+		const answered = { ours: 0, builtIn: 0 };
+		const queuedAtAnswer = { ours: 0, builtIn: 0 };
+		let chunks = 0;
 		const cpu: { ours: CpuByRole; builtIn: CpuByRole } = { ours: {}, builtIn: {} };
+		queueReader = new Redis({ host: QUEUE_REDIS.host, port: QUEUE_REDIS.port, lazyConnect: true });
+		const jobsQueued = jobsInQueue(queueReader, cluster.database);
+		for (let left = await jobsQueued(); left > 0; left = await jobsQueued()) await sleep(10);
 		const passRatios: number[] = [];
 		let deliveries = 0;
 		const rowWrites = countRowWrites(cluster.database, oursId);
@@ -147,10 +179,19 @@ export async function measureQueueMode(options: QueueOptions, log: (line: string
 				const chunk = stream.slice(start, start + options.chunk);
 				const order = (start / options.chunk) % 2 === 0 ? (['ours', 'builtIn'] as const) : (['builtIn', 'ours'] as const);
 				for (const who of order) {
+					// A chunk lasts until its deliveries are answered and their executions have run: a rate at
+					// which the worker falls further behind is not sustained. Each chunk starts with an empty queue.
 					const spent = cpuSince();
-					passSeconds[who] += await send({ simulator, processes: cluster.webhooks }, targets[who], chunk, options.inFlight);
+					const answeredIn = await send({ simulator, processes: cluster.webhooks }, targets[who], chunk, options.inFlight);
+					const queued = await jobsQueued();
+					const drainStarted = process.hrtime.bigint();
+					for (let left = queued; left > 0; left = await jobsQueued()) await sleep(10);
+					passSeconds[who] += answeredIn + Number(process.hrtime.bigint() - drainStarted) / 1e9;
+					answered[who] += answeredIn;
+					queuedAtAnswer[who] += queued;
 					addCpu(cpu[who], spent());
 				}
+				chunks++;
 				log(`P5 pass ${pass} of ${options.passes}: ${Math.min(start + options.chunk, stream.length)} of ${stream.length} deliveries sent to each node`);
 			}
 			// Same stream for both: the ratio of rates is the inverse ratio of times.
@@ -173,8 +214,10 @@ export async function measureQueueMode(options: QueueOptions, log: (line: string
 		const perSecond = { ours: deliveries / seconds.ours, builtIn: deliveries / seconds.builtIn };
 		const distinctEvents = options.events * options.passes;
 		return {
-			throughputRatio: [...passRatios].sort((a, b) => a - b)[Math.floor((passRatios.length - 1) / 2)],
+			throughputRatio: median(passRatios),
 			passRatios,
+			answeredOnlyRatio: answered.builtIn / answered.ours,
+			queuedAtAnswer: { ours: queuedAtAnswer.ours / chunks, builtIn: queuedAtAnswer.builtIn / chunks },
 			extraExecutions: executions - distinctEvents - WARM_UP_EVENTS,
 			staticWritesPerEvent: updates / distinctEvents,
 			perSecond,
@@ -183,6 +226,7 @@ export async function measureQueueMode(options: QueueOptions, log: (line: string
 			distinctEvents,
 		};
 	} finally {
+		queueReader?.disconnect();
 		await cluster?.stop();
 		await simulator.close();
 		await dedupRedis.stop();

@@ -25,8 +25,16 @@ const N8N_RUNTIME = path.join(n8nInstallFolder('v1'), 'runtime.json');
 const started = Date.now();
 const log = (line: string) => console.log(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
 
-/** P5 alone, merged into the committed bench/results.json (`npm run bench:queue`). */
+/**
+ * P5 alone, merged into the committed bench/results.json (`npm run bench:queue`). With `--control`, the built-in
+ * node takes this node's place too: the ratio then shows what the bench itself favours (printed, not written).
+ */
 async function queueOnly(): Promise<void> {
+	if (process.argv.includes('--control')) {
+		const { details_p5: details, ...keys } = await queueResults({ ...FULL.queue, control: true });
+		console.log(`\nControl (the built-in node in both places): ${JSON.stringify({ ...keys, details_p5: details }, null, '\t')}`);
+		return;
+	}
 	const file = path.join(REPO_ROOT, 'bench', 'results.json');
 	const results = JSON.parse(fs.readFileSync(file, 'utf8')) as Results;
 	const { details_p5: details, ...keys } = await queueResults(FULL.queue);
@@ -51,6 +59,8 @@ async function queueResults(
 			distinctEvents: queue.distinctEvents,
 			deliveriesPerSecond: { ours: round(queue.perSecond.ours, 1), builtIn: round(queue.perSecond.builtIn, 1) },
 			cpuMsPerDelivery: queue.cpuMsPerDelivery,
+			answeredOnlyRatio: round(queue.answeredOnlyRatio, 3),
+			queuedAtAnswer: { ours: round(queue.queuedAtAnswer.ours, 1), builtIn: round(queue.queuedAtAnswer.builtIn, 1) },
 		},
 	};
 }
