@@ -84,12 +84,18 @@ function perDelivery(cpu: CpuByRole, deliveries: number): CpuByRole {
 	return Object.fromEntries(Object.entries(cpu).map(([role, seconds]) => [role, Math.round((seconds * 1000 * 100) / deliveries) / 100]));
 }
 
-/** Jobs n8n's worker has not finished: Bull's waiting and active lists of the run's queue. */
-function jobsInQueue(redis: Redis, database: string): () => Promise<number> {
+/** n8n's Bull queue of the run: jobs the worker has not finished (waiting and active), and waiting for none. */
+function bullQueue(redis: Redis, database: string): { jobs(): Promise<number>; emptied(jobs: number): Promise<void> } {
 	const prefix = `bull-${database}:jobs`;
-	return async () => {
+	const jobs = async () => {
 		const [waiting, active] = await Promise.all([redis.llen(`${prefix}:wait`), redis.llen(`${prefix}:active`)]);
 		return waiting + active;
+	};
+	return {
+		jobs,
+		async emptied(known) {
+			for (let left = known; left > 0; left = await jobs()) await sleep(10);
+		},
 	};
 }
 
@@ -157,8 +163,8 @@ export async function measureQueueMode(options: QueueOptions, log: (line: string
 		let chunks = 0;
 		const cpu: { ours: CpuByRole; builtIn: CpuByRole } = { ours: {}, builtIn: {} };
 		queueReader = new Redis({ host: QUEUE_REDIS.host, port: QUEUE_REDIS.port, lazyConnect: true });
-		const jobsQueued = jobsInQueue(queueReader, cluster.database);
-		for (let left = await jobsQueued(); left > 0; left = await jobsQueued()) await sleep(10);
+		const queue = bullQueue(queueReader, cluster.database);
+		await queue.emptied(await queue.jobs());
 		const passRatios: number[] = [];
 		let deliveries = 0;
 		const rowWrites = countRowWrites(cluster.database, oursId);
@@ -183,9 +189,9 @@ export async function measureQueueMode(options: QueueOptions, log: (line: string
 					// which the worker falls further behind is not sustained. Each chunk starts with an empty queue.
 					const spent = cpuSince();
 					const answeredIn = await send({ simulator, processes: cluster.webhooks }, targets[who], chunk, options.inFlight);
-					const queued = await jobsQueued();
+					const queued = await queue.jobs();
 					const drainStarted = process.hrtime.bigint();
-					for (let left = queued; left > 0; left = await jobsQueued()) await sleep(10);
+					await queue.emptied(queued);
 					passSeconds[who] += answeredIn + Number(process.hrtime.bigint() - drainStarted) / 1e9;
 					answered[who] += answeredIn;
 					queuedAtAnswer[who] += queued;
