@@ -54,7 +54,15 @@ export function buildFieldNames(contact: readonly NamedField[], deal: readonly N
 	return { contactById, contactByTag, dealById: new Map(deal.map((field) => [field.id, field])) };
 }
 
-const NUMERIC_ID = /^\d+$/;
+/** `39`, not `lead_source`: what `/^\d+$/` matches, without a regular expression per field. */
+function isNumericId(key: string): boolean {
+	if (key === '') return false;
+	for (let i = 0; i < key.length; i++) {
+		const code = key.charCodeAt(i);
+		if (code < 0x30 || code > 0x39) return false;
+	}
+	return true;
+}
 
 /**
  * The item with its custom fields named (a new item; the given one is not changed), and whether it carried
@@ -65,17 +73,22 @@ export function nameFields<T extends Record<string, unknown>>(item: T, names: Fi
 	const result: Record<string, unknown> = { ...item };
 	const contact = item.contact;
 	if (isRecord(contact) && isRecord(contact.fields)) {
+		const fields = contact.fields;
 		const named: Record<string, unknown> = {};
-		for (const [key, value] of Object.entries(contact.fields)) {
-			const isId = NUMERIC_ID.test(key);
+		for (const key of Object.keys(fields)) {
+			const isId = isNumericId(key);
 			const field = isId ? names?.contactById.get(key) : names?.contactByTag.get(key.toLowerCase());
 			if (field === undefined && (isId || keys === 'title')) unknown = true;
 			const wanted = field === undefined ? key : keys === 'tag' ? field.tag || key : field.titleKey;
 			// A name another field already took keeps this one apart: nothing is dropped.
 			let free = wanted;
 			for (let n = 1; Object.hasOwn(named, free); n++) free = n === 1 ? `${wanted} (${key})` : `${wanted} (${key}, ${n})`;
-			// defineProperty: a field named "__proto__" is kept as data, not taken as the object's prototype.
-			Object.defineProperty(named, free, { value, enumerable: true, writable: true, configurable: true });
+			// A field named "__proto__" is kept as data, not taken as the object's prototype.
+			if (free === '__proto__') {
+				Object.defineProperty(named, free, { value: fields[key], enumerable: true, writable: true, configurable: true });
+			} else {
+				named[free] = fields[key];
+			}
 		}
 		result.contact = { ...contact, fields: named };
 	}
