@@ -71,6 +71,11 @@ describe('parseDeliveryBody: form bodies', () => {
 		expect(parsedBody(parseDeliveryBody('note=100%25+sure+%ZZ', FORM))).toEqual({ note: '100% sure %ZZ' });
 	});
 
+	it('reads an encoded bracket beside a malformed escape as a bracket, in every kind of key', () => {
+		expect(parsedBody(parseDeliveryBody('x%E2%5D=1', FORM))).toEqual({ 'x%E2]': '1' });
+		expect(parsedBody(parseDeliveryBody('x%E2%5D[]=1', FORM))).toEqual({ 'x%E2]': ['1'] });
+	});
+
 	it('keeps escapes that are not UTF-8 (a Latin-1 byte) as written and still decodes the rest', () => {
 		expect(parsedBody(parseDeliveryBody('note=Caf%E9+%E2%9C%93', FORM))).toEqual({ note: 'Caf%E9 ✓' });
 	});

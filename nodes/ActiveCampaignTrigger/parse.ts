@@ -76,7 +76,9 @@ function literalBrackets(text: string): string {
 /**
  * Decodes one key or value: `+` is a space, percent escapes are UTF-8. qs's own decoder leaves the whole
  * value undecoded when one escape is malformed (`100%25 sure %ZZ`); here each run of escapes that is not
- * valid UTF-8 is kept as written and the rest still decodes (`100% sure %ZZ`), so nothing is lost.
+ * valid UTF-8 is kept as written and the rest still decodes (`100% sure %ZZ`), so nothing is lost. In such a
+ * run an encoded bracket is read as a bracket (`%E2%5B` → `%E2[`), as qs reads a body's brackets before
+ * decoding it: a key reads the same whichever path (the reader, qs, PHP's `[]` numbering) decodes it.
  */
 function decodeComponent(encoded: string): string {
 	const text = encoded.includes('+') ? encoded.replace(/\+/g, ' ') : encoded;
@@ -136,12 +138,12 @@ function parseForm(text: string, limits: ParseLimits): ParseResult {
 }
 
 /**
- * Reads a form body whose keys all have the shapes ActiveCampaign sends, in one pass: a name, then at most
- * `maxDepth` `[segment]`s, each segment non-empty and free of brackets, and no key both a value and a
- * container of others. The result is exactly what {@link parseFormWithQs} gives the same body (the same
- * splitting, decoding, nesting and repeated keys; `test/formReaders.test.ts` holds the two to it over
- * generated bodies) for a fraction of qs's time and allocation: qs builds and merges a small object tree per
- * parameter, a cost that matters to a node answering inside n8n's request. Anything else (`[]`, an
+ * Reads a form body whose keys all have the shapes ActiveCampaign sends, in one pass: a name (whatever comes
+ * before the first `[`), then at most `maxDepth` `[segment]`s, each segment non-empty and free of brackets,
+ * and no key both a value and a container of others. The result is exactly what {@link parseFormWithQs} gives
+ * the same body (the same splitting, decoding, nesting and repeated keys; `test/formReaders.test.ts` holds the
+ * two to it over generated bodies) for a fraction of qs's time and allocation: qs builds and merges a small
+ * object tree per parameter, a cost that matters to a node answering inside n8n's request. Anything else (`[]`, an
  * unbalanced bracket, a key that could reach `Object.prototype`, a key deeper than the limit) returns
  * `undefined`, and qs reads the body with the checks that refuse or number such keys.
  */
