@@ -130,11 +130,8 @@ function parseForm(text: string, limits: ParseLimits): ParseResult {
 	if (parameters > limits.maxParameters) {
 		return refuse(413, `Body has ${parameters} parameters, over the limit of ${limits.maxParameters} (maxParameters)`);
 	}
-	if (!EMPTY_BRACKETS.test(text)) {
-		const read = readBracketKeys(text, limits.maxDepth);
-		if (read !== undefined) return { ok: true, ...read };
-	}
-	return parseFormWithQs(text, limits);
+	const read = readBracketKeys(text, limits.maxDepth);
+	return read === undefined ? parseFormWithQs(text, limits) : { ok: true, ...read };
 }
 
 /**
