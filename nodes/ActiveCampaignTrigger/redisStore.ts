@@ -8,8 +8,7 @@
  * window, any other answer deletes it. Another copy that finds a settled claim is a duplicate (200, no
  * execution); one that finds a pending claim is answered 409 and retried by ActiveCampaign later, because the
  * first copy may still fail: a claim must never swallow the retry of a delivery that did not succeed. A
- * process that dies mid-request leaves only a pending claim, which expires on its own. Settles wait for the
- * process's next claim and go in its round trip (on their own after SETTLE_WAIT_MS). A process also remembers
+ * process that dies mid-request leaves only a pending claim, which expires on its own. A process also remembers
  * the keys it settled as a success for their window, so a copy that comes back to it needs no round trip.
  *
  * Redis unreachable or slow: the delivery is emitted unclaimed (a duplicate at worst, never a lost event),
@@ -66,37 +65,26 @@ const PENDING = 'p:';
 const SETTLED = 'd';
 
 /**
- * One script does both: it settles the claims `KEYS[1..n]` (`ARGV[1]` is n; then, per claim, its token and the
- * window to keep it for, 0 to give it up), then, when one more key is given, claims it (its token and the
- * pending lifetime follow). A process's settles ride on its next claim (see {@link queueSettle}): one round
- * trip per new event instead of two.
+ * `claim` takes the claim, or answers what holds it, in one round trip: this delivery's own token when the
+ * claim is its own, `d` for a settled copy, another token for a copy in flight. (The key cannot expire between
+ * the two commands: a script runs atomically and sees one moment in time; a server that let it would answer
+ * nothing, read as a copy in flight: a retry, never a claim.)
  *
- * A settle changes a claim only while it is still this delivery's: one that expired and was taken by a later
+ * The other two settle only a claim that is still this delivery's: one that expired and was taken by a later
  * copy is left to that copy. A success with no claim left (it outlived its pending lifetime) is still recorded.
- * The claim answers what holds the key in the same round trip: this delivery's own token when the claim is its
- * own, `d` for a settled copy, another token for a copy in flight. (The key cannot expire between the two
- * commands: a script runs atomically and sees one moment in time; a server that let it would answer nothing,
- * read as a copy in flight: a retry, never a claim.)
  */
-const SETTLE_AND_CLAIM = `
-local settles = tonumber(ARGV[1])
-for i = 1, settles do
-	local held = redis.call('get', KEYS[i])
-	local token, windowMs = ARGV[2 * i], tonumber(ARGV[2 * i + 1])
-	if windowMs > 0 then
-		if held == token or not held then redis.call('set', KEYS[i], '${SETTLED}', 'PX', windowMs) end
-	elseif held == token then
-		redis.call('del', KEYS[i])
-	end
-end
-if #KEYS == settles then return settles end
-local key, token = KEYS[settles + 1], ARGV[2 * settles + 2]
-if redis.call('set', key, token, 'PX', ARGV[2 * settles + 3], 'NX') then return token end
-return redis.call('get', key)`;
+const SCRIPTS = {
+	claim: "if redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return ARGV[1] end return redis.call('get', KEYS[1])",
+	releaseClaim: "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0",
+	keepClaim:
+		`local held = redis.call('get', KEYS[1]) if held == ARGV[1] or not held then redis.call('set', KEYS[1], '${SETTLED}', 'PX', ARGV[2]) return 1 end return 0`,
+};
 
-/** The connection with the script defined on it (ioredis sends it by SHA, and the text only once). */
+/** The connection with the scripts defined on it (ioredis sends them by SHA, and the text only once). */
 type StoreRedis = Redis & {
-	settleAndClaim(keyCount: number, ...keysThenArguments: Array<string | number>): Promise<string | number | null>;
+	claim(key: string, token: string, pendingMs: number): Promise<string | null>;
+	releaseClaim(key: string, token: string): Promise<number>;
+	keepClaim(key: string, token: string, windowMs: number): Promise<number>;
 };
 
 /** Unique per claim across processes: a random part per process and a counter, no entropy drawn per event. */
@@ -110,29 +98,7 @@ interface PooledConnection {
 	/** From the first failed command until the next one that succeeds. */
 	outage: Outage;
 	lastUsed: number;
-	/** Settles waiting for this process's next claim, or for the flush at SETTLE_WAIT_MS. */
-	settles: QueuedSettle[];
-	/** A flush is due within SETTLE_WAIT_MS. */
-	flushDue: boolean;
 }
-
-interface QueuedSettle {
-	key: string;
-	token: string;
-	/** How long to keep a success; 0 gives the claim up. */
-	windowMs: number;
-	/** Where an outage met by the command that carries it is reported. */
-	log: NodeLog;
-	/** Called once the command that carried it has answered or failed. */
-	done: () => void;
-}
-
-/**
- * How long a settle may wait for the process's next claim to carry it before it goes on its own. Until then
- * the claim is still pending, and a copy that arrives meanwhile is answered 409 and comes again: a retry,
- * never a second run. Under load the next claim comes much sooner.
- */
-export const SETTLE_WAIT_MS = 50;
 
 /**
  * n8n gives a webhook node no call when it shuts down or when its workflow is deactivated, so a connection
@@ -171,7 +137,7 @@ function connect(settings: RedisSettings): PooledConnection {
 			// event loop, so it built a pipeline per command (P5: more CPU per delivery with it than without).
 			enableAutoPipelining: false,
 		}) as StoreRedis;
-		redis.defineCommand('settleAndClaim', { lua: SETTLE_AND_CLAIM });
+		for (const [name, lua] of Object.entries(SCRIPTS)) redis.defineCommand(name, { numberOfKeys: 1, lua });
 		// Errors surface through the failed commands; without a listener ioredis would print each one.
 		redis.on('error', () => undefined);
 		// Connected, failed or timed out: either way the first command may go.
@@ -182,7 +148,7 @@ function connect(settings: RedisSettings): PooledConnection {
 			}),
 			delay(CONNECT_TIMEOUT_MS),
 		]);
-		const entry: PooledConnection = { redis, firstConnect, outage: new Outage(), lastUsed: Date.now(), settles: [], flushDue: false };
+		const entry: PooledConnection = { redis, firstConnect, outage: new Outage(), lastUsed: Date.now() };
 		void closeWhenIdle(key, entry);
 		pooled = entry;
 		pool.set(key, pooled);
@@ -261,40 +227,6 @@ async function withinTimeout<T>(command: Promise<T>): Promise<T | typeof TIMED_O
 	return await Promise.race([command, commandDeadline()]);
 }
 
-/**
- * The settles waiting on `pooled` as the script's keys and arguments (see SETTLE_AND_CLAIM), taken off the
- * queue, and a function that tells each of them its command has answered.
- */
-function takeSettles(pooled: PooledConnection): { keys: string[]; args: Array<string | number>; done: () => void } {
-	const settles = pooled.settles;
-	pooled.settles = [];
-	const args: Array<string | number> = [settles.length];
-	for (const { token, windowMs } of settles) args.push(token, windowMs);
-	return { keys: settles.map(({ key }) => key), args, done: () => settles.forEach(({ done }) => done()) };
-}
-
-/** Queues a settle for the next claim on this connection, or for its own command after SETTLE_WAIT_MS. */
-async function queueSettle(pooled: PooledConnection, settle: Omit<QueuedSettle, 'done'>): Promise<void> {
-	await new Promise<void>((done) => {
-		pooled.settles.push({ ...settle, done });
-		if (pooled.flushDue) return;
-		pooled.flushDue = true;
-		void delay(SETTLE_WAIT_MS).then(async () => {
-			pooled.flushDue = false;
-			await flushSettles(pooled);
-		});
-	});
-}
-
-/** Sends the settles no claim took in time. A failed settle leaves its pending claim to expire: a retry at worst. */
-async function flushSettles(pooled: PooledConnection): Promise<void> {
-	const log = pooled.settles[0]?.log;
-	const { keys, args, done } = takeSettles(pooled);
-	if (log === undefined) return;
-	await attempt(pooled, log, async () => await withinTimeout(pooled.redis.settleAndClaim(keys.length, ...keys, ...args)));
-	done();
-}
-
 /** Claims one delivery's fingerprint for `windowMs` once settled as a success. */
 export async function claimDelivery(settings: RedisSettings, key: string, windowMs: number, log: NodeLog): Promise<Claim> {
 	if (settledByThisProcess(key)) return { outcome: 'duplicate' };
@@ -305,21 +237,16 @@ export async function claimDelivery(settings: RedisSettings, key: string, window
 	};
 	const settle: Settle = async (succeeded) => {
 		rememberSuccess(succeeded);
-		// Through the pool again: a slow answer may come after an idle close.
-		await queueSettle(connect(settings), { key, token, windowMs: succeeded ? windowMs : 0, log });
+		// Through the pool again: a slow answer may come after an idle close. A failed settle leaves the pending
+		// claim to expire: a delayed retry at worst.
+		const current = connect(settings);
+		await attempt(current, log, async () =>
+			succeeded ? await current.redis.keepClaim(key, token, windowMs) : await current.redis.releaseClaim(key, token),
+		);
 	};
 	let landed: Promise<boolean> = Promise.resolve(false);
 	const claim = await attempt(pooled, log, async () => {
-		const settles = takeSettles(pooled);
-		const command = pooled.redis.settleAndClaim(
-			settles.keys.length + 1,
-			...settles.keys,
-			key,
-			...settles.args,
-			token,
-			Math.min(PENDING_MS, windowMs),
-		);
-		void command.then(settles.done, settles.done);
+		const command = pooled.redis.claim(key, token, Math.min(PENDING_MS, windowMs));
 		landed = command.then(
 			(holder) => holder === token,
 			() => false,
@@ -363,10 +290,5 @@ export function forgetSettledHere(): void {
 export async function closeRedisConnections(): Promise<void> {
 	const connections = [...pool.values()];
 	pool.clear();
-	await Promise.all(
-		connections.map(async (pooled) => {
-			await flushSettles(pooled);
-			await close(pooled.redis);
-		}),
-	);
+	await Promise.all(connections.map(async ({ redis }) => await close(redis)));
 }

@@ -13,7 +13,6 @@ import {
 	pooledConnectionCount,
 	pooling,
 	settledMemory,
-	SETTLE_WAIT_MS,
 	type Claim,
 	type RedisSettings,
 } from '../../nodes/ActiveCampaignTrigger/redisStore';
@@ -28,12 +27,6 @@ const WINDOW_MS = 60 * 60_000;
 
 const newKey = () => dedupKey('wf-1:node-1:webhook', `fingerprint-${++keys}`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** How many scripts the server has run (the store's every command is its one script, sent by SHA). */
-async function scriptCalls(): Promise<number> {
-	const stats = await admin.info('commandstats');
-	return Number(/cmdstat_evalsha:calls=(\d+)/.exec(stats)?.[1] ?? 0) + Number(/cmdstat_eval:calls=(\d+)/.exec(stats)?.[1] ?? 0);
-}
 
 beforeAll(async () => {
 	server = await OwnRedis.start();
@@ -125,32 +118,6 @@ describe('claims', () => {
 		expect(second.outcome).toBe('claimed');
 		await first.settle(false);
 		expect(await admin.exists(key)).toBe(1);
-	});
-
-	it('sends settles with the next claim: one command for a success, a failure and a new claim', async () => {
-		const [won, lost, next] = [newKey(), newKey(), newKey()];
-		const log = new RecordingLog();
-		const first = (await claimDelivery(settings, won, WINDOW_MS, log)) as Extract<Claim, { outcome: 'claimed' }>;
-		const second = (await claimDelivery(settings, lost, WINDOW_MS, log)) as Extract<Claim, { outcome: 'claimed' }>;
-		const settled = [first.settle(true), second.settle(false)];
-		const before = await scriptCalls();
-		expect((await claimDelivery(settings, next, WINDOW_MS, log)).outcome).toBe('claimed');
-		await Promise.all(settled);
-		expect(await scriptCalls()).toBe(before + 1);
-		expect(await admin.get(won)).toBe('d');
-		expect(await admin.pttl(won)).toBeGreaterThan(30_000);
-		expect(await admin.exists(lost)).toBe(0);
-		expect(await admin.get(next)).toMatch(/^p:/);
-		expect(log.lines).toEqual([]);
-	});
-
-	it(`sends a settle on its own when no claim comes within ${SETTLE_WAIT_MS} ms`, async () => {
-		const key = newKey();
-		const claim = (await claimDelivery(settings, key, WINDOW_MS, new RecordingLog())) as Extract<Claim, { outcome: 'claimed' }>;
-		const before = await scriptCalls();
-		await claim.settle(true);
-		expect(await scriptCalls()).toBe(before + 1);
-		expect(await admin.get(key)).toBe('d');
 	});
 
 	it('keys claims by workflow, node and mode under the documented prefix', () => {
