@@ -156,6 +156,12 @@ describe('4. dedup windows', () => {
 		expect(settingsFor({ webhookKind: 'automation', options: { dedupWindowMinutes: 5 } }).windowMs).toBe(5 * 60_000);
 	});
 
+	it('keeps a window of fractional minutes in whole milliseconds, as Redis needs them', () => {
+		expect(1.07 * 60_000).not.toBe(64_200); // what floating point makes of it
+		expect(settingsFor({ options: { dedupWindowMinutes: 1.07 } }).windowMs).toBe(64_200);
+		expect(settingsFor({ options: { dedupWindowMinutes: 2.01 } }).windowMs).toBe(120_600);
+	});
+
 	it('runs an automation body again after the window, once for near-immediate copies', async () => {
 		const trigger = { ...setup({ webhookKind: 'automation' }), queryAuth: { name: 'secret', value: PASTED_SECRET } };
 		const send = () => deliverToNode(trigger, { body: bodyOf('(automation)'), query: { secret: PASTED_SECRET } });

@@ -167,7 +167,9 @@ export function readSettings(context: IWebhookFunctions | IHookFunctions, node: 
 		kind,
 		store: nodeParameter<DedupStore>(context, node, 'dedupStore', 'staticData'),
 		deduplicate: options.deduplicate ?? true,
-		windowMs: Math.max(1, windowMinutes) * 60_000,
+		// Whole milliseconds: a window of 1.07 minutes is 64200.00000000001 ms in floating point, which Redis's
+		// `SET PX` refuses (every settle would fail, and a pending claim expire into a second run).
+		windowMs: Math.round(Math.max(1, windowMinutes) * 60_000),
 		includeRaw: options.includeRaw ?? false,
 		fieldKeys: options.customFieldKeys ?? 'id',
 	};
