@@ -188,10 +188,10 @@ function place(body: Record<string, unknown>, key: string, value: string, maxDep
 	for (let depth = 0; open !== -1; depth++) {
 		const close = key.indexOf(']', open + 1);
 		if (close === -1 || close === open + 1 || depth === maxDepth) return false;
-		const inner = key.indexOf('[', open + 1);
-		if (inner !== -1 && inner < close) return false;
-		const next = close + 1;
-		if (next < key.length && key.charCodeAt(next) !== 0x5b /* [ */) return false;
+		// The next `[` must open the next segment right after this one closes, or there is none.
+		const nextOpen = key.indexOf('[', open + 1);
+		if (nextOpen !== -1 && nextOpen !== close + 1) return false;
+		if (nextOpen === -1 && close + 1 < key.length) return false;
 		// Containers and values are only ever objects, strings and arrays: a function is inherited from
 		// Object.prototype (`toString`), so the name is still free here.
 		let child = container[name];
@@ -203,7 +203,7 @@ function place(body: Record<string, unknown>, key: string, value: string, maxDep
 		}
 		container = child as Record<string, unknown>;
 		name = key.slice(open + 1, close);
-		open = next < key.length ? next : -1;
+		open = nextOpen;
 	}
 	const existing = container[name];
 	if (existing === undefined || typeof existing === 'function') container[name] = value;
