@@ -25,7 +25,7 @@ import { ActiveCampaignSimulator } from '../test/simulator/ActiveCampaignSimulat
 import { QUEUE_REDIS, assertServices, psql, startQueueCluster, type QueueCluster } from '../test/queue/cluster';
 import { sendAll, type Sender } from '../test/queue/loadBalancer';
 import { OwnRedis } from '../test/queue/redisServer';
-import { importQueueCredentials, registeredTarget, storeWorkflow } from '../test/queue/workflows';
+import { importQueueCredentials, registeredTarget, storeWorkflow, type QueueCredentials } from '../test/queue/workflows';
 import { TRIGGER_NAME } from '../test/support/triggerNode';
 
 import { addCpu, cpuSince, type CpuByRole } from './cpu';
@@ -41,6 +41,10 @@ export interface QueueOptions {
 	inFlight: number;
 	/** The built-in node in this node's place too (a second workflow of its own): what the bench itself favours. */
 	control?: boolean;
+	/** Diagnostics: no event is delivered twice, so both nodes run the same executions. */
+	withoutCopies?: boolean;
+	/** Diagnostics: this node with Deduplicate off (no Redis command), to tell its dedup from the rest of its cost. */
+	oursDedupOff?: boolean;
 }
 
 export interface QueueResult {
@@ -65,6 +69,14 @@ const API_TOKEN = 'bench-queue-api-token';
 const WARM_UP_EVENTS = 40;
 const SUBSCRIBE = DELIVERY_BODIES.find((body) => body.event === 'subscribe')!;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** This node's workflow: the Redis store, or Deduplicate off (diagnostics). */
+function oursWorkflow(webhookId: string, credentials: QueueCredentials, dedupOff: boolean): harness.WorkflowJson {
+	const workflow = storeWorkflow('Bench P5: this package', webhookId, credentials, 'redis');
+	if (!dedupOff) return workflow;
+	const [trigger, ...rest] = workflow.nodes as Array<{ parameters: Record<string, unknown> }>;
+	return { ...workflow, nodes: [{ ...trigger, parameters: { ...trigger.parameters, options: { deduplicate: false } } }, ...rest] };
+}
 
 /** Counts every UPDATE of one workflow's row (where n8n keeps its static data), with a trigger of the bench's. */
 function countRowWrites(database: string, workflowId: string): () => number {
@@ -144,7 +156,7 @@ export async function measureQueueMode(options: QueueOptions, log: (line: string
 		const oursId = await cluster.main.importWorkflow(
 			options.control
 				? builtInWorkflow('Bench P5: built-in (control)', oursWebhookId)
-				: storeWorkflow('Bench P5: this package', oursWebhookId, credentials, 'redis'),
+				: oursWorkflow(oursWebhookId, credentials, options.oursDedupOff === true),
 		);
 		const builtInWebhookId = randomUUID();
 		const builtInId = await cluster.main.importWorkflow(builtInWorkflow('Bench P5: built-in', builtInWebhookId));
@@ -176,7 +188,7 @@ export async function measureQueueMode(options: QueueOptions, log: (line: string
 			for (let i = 0; i < options.events; i++) {
 				const body = withContactId(SUBSCRIBE, String(++contactId)).body;
 				stream.push(body);
-				if (i % 10 === 0 && i + 50 < options.events) redeliveries.set(i + 50, body);
+				if (!options.withoutCopies && i % 10 === 0 && i + 50 < options.events) redeliveries.set(i + 50, body);
 				const due = redeliveries.get(i);
 				if (due !== undefined) stream.push(due);
 			}

@@ -25,14 +25,24 @@ const N8N_RUNTIME = path.join(n8nInstallFolder('v1'), 'runtime.json');
 const started = Date.now();
 const log = (line: string) => console.log(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
 
+/** Variants of P5 that are printed, not written: what the bench favours, and where this node's cost lies. */
+const QUEUE_DIAGNOSTICS: Array<{ flag: string; what: string; options: Partial<QueueOptions> }> = [
+	{ flag: '--control', what: 'the built-in node in both places', options: { control: true } },
+	{ flag: '--without-copies', what: 'no event delivered twice', options: { withoutCopies: true } },
+	{ flag: '--dedup-off', what: 'this node with Deduplicate off, no event delivered twice', options: { withoutCopies: true, oursDedupOff: true } },
+];
+
 /**
  * P5 alone, merged into the committed bench/results.json (`npm run bench:queue`). With `--control`, the built-in
- * node takes this node's place too: the ratio then shows what the bench itself favours (printed, not written).
+ * node takes this node's place too: the ratio then shows what the bench itself favours. `--without-copies` and
+ * `--dedup-off` take the saved executions, then the Redis commands, out of the comparison. The variants are
+ * printed, not written.
  */
 async function queueOnly(): Promise<void> {
-	if (process.argv.includes('--control')) {
-		const { details_p5: details, ...keys } = await queueResults({ ...FULL.queue, control: true });
-		console.log(`\nControl (the built-in node in both places): ${JSON.stringify({ ...keys, details_p5: details }, null, '\t')}`);
+	const diagnostic = QUEUE_DIAGNOSTICS.find(({ flag }) => process.argv.includes(flag));
+	if (diagnostic) {
+		const { details_p5: details, ...keys } = await queueResults({ ...FULL.queue, ...diagnostic.options });
+		console.log(`\nDiagnostic run (${diagnostic.what}): ${JSON.stringify({ ...keys, details_p5: details }, null, '\t')}`);
 		return;
 	}
 	const file = path.join(REPO_ROOT, 'bench', 'results.json');
