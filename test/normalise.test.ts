@@ -159,6 +159,18 @@ describe('toItem: occurredAt', () => {
 		expect(toItem({ type: 'update', date_time: dateTime }, { includeRaw: false })).toEqual({ ok: false, reason });
 	});
 
+	it.each(['9999-12-31T20:00:00-05:00', '0000-01-01T03:00:00+04:00'])(
+		'claims no instant for %s, which falls outside the four-digit years, and keeps date_time as sent',
+		(dateTime) => {
+			expect(at(dateTime)).toMatchObject({ occurredAt: null, date_time: dateTime });
+		},
+	);
+
+	it('keeps the last and first instants of the four-digit years', () => {
+		expect(at('9999-12-31T18:59:59-05:00')).toMatchObject({ occurredAt: '9999-12-31T23:59:59.000Z' });
+		expect(at('0000-01-01T04:00:00+04:00')).toMatchObject({ occurredAt: '0000-01-01T00:00:00.000Z' });
+	});
+
 	it('accepts 29 February of a leap year', () => {
 		expect(at('2024-02-29T12:00:00Z')).toMatchObject({ occurredAt: '2024-02-29T12:00:00.000Z' });
 	});

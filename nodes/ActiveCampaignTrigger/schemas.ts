@@ -298,8 +298,8 @@ const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
  * Reads an ActiveCampaign date-time. `date_time` is ISO-8601 with the account's UTC offset
  * (`2024-02-28T04:45:41-06:00`); other AC timestamps are account-local with no offset
  * (`2024-02-28 04:36:09`). Returns undefined when `value` is not a date, `{ utc: null }` for a valid
- * date without an offset (the zone is unknown, so no instant can be claimed), and otherwise the instant
- * in UTC with milliseconds (`2024-02-28T10:45:41.000Z`).
+ * date without an offset (the zone is unknown, so no instant can be claimed) or whose instant falls outside
+ * the years 0000-9999, and otherwise the instant in UTC with milliseconds (`2024-02-28T10:45:41.000Z`).
  */
 export function readDateTime(value: string): { utc: string | null } | undefined {
 	// Validation and normalisation read the same `date_time` back to back: remember the last answer.
@@ -335,7 +335,11 @@ function parseDateTime(value: string): { utc: string | null } | undefined {
 	const local = new Date(Date.UTC(2000, month - 1, day, hour, minute, second, milliseconds));
 	// Date.UTC maps years 0-99 to 1900-1999; setting the year afterwards keeps the literal year.
 	local.setUTCFullYear(year);
-	return { utc: new Date(local.getTime() - offsetMinutes * 60_000).toISOString() };
+	const instant = new Date(local.getTime() - offsetMinutes * 60_000);
+	// An offset can carry the first or last day of years 0000-9999 out of them (`9999-12-31T20:00:00-05:00`),
+	// where ISO-8601 has no four-digit year: no instant is claimed then, as without an offset.
+	const utcYear = instant.getUTCFullYear();
+	return { utc: utcYear < 0 || utcYear > 9999 ? null : instant.toISOString() };
 }
 
 /** `date_time`: must be a date when present (§1.1). An empty value is read as "no date". */
