@@ -1,7 +1,7 @@
 /**
  * P5: this node (Redis dedup store) against n8n's built-in ActiveCampaign Trigger in a real queue-mode n8n
  * 1.x (PostgreSQL, Redis, the main process, two webhook processes, one worker), the same stream to both: new
- * events with 10% of them delivered a second time, each copy to one of the two webhook processes and retried
+ * events with 10% of them delivered a second time (none with `withoutCopies`), each copy to one of the two webhook processes and retried
  * until a 2xx, as ActiveCampaign and a load balancer would.
  *
  * - throughput: deliveries per second over the whole stream, chunk by chunk, the two nodes taking turns,
@@ -32,7 +32,7 @@ import { addCpu, cpuSince, type CpuByRole } from './cpu';
 import { median } from './measure';
 
 export interface QueueOptions {
-	/** Distinct events per node and pass; 10% of them are sent twice. */
+	/** Distinct events per node and pass; 10% of them are sent twice, unless `withoutCopies`. */
 	events: number;
 	/** Streams measured one after the other in the same n8n; the ratio reported is their median. */
 	passes: number;

@@ -39,7 +39,9 @@ const QUEUE_DIAGNOSTICS: Array<{ flag: string; what: string; options: Partial<Qu
  * printed, not written.
  */
 async function queueOnly(): Promise<void> {
-	const diagnostic = QUEUE_DIAGNOSTICS.find(({ flag }) => process.argv.includes(flag));
+	const chosen = QUEUE_DIAGNOSTICS.filter(({ flag }) => process.argv.includes(flag));
+	if (chosen.length > 1) throw new Error(`Choose one of ${chosen.map(({ flag }) => flag).join(', ')} per run`);
+	const [diagnostic] = chosen;
 	if (diagnostic) {
 		const { details_p5: details, ...keys } = await queueResults({ ...FULL.queue, ...diagnostic.options });
 		console.log(`\nDiagnostic run (${diagnostic.what}): ${JSON.stringify({ ...keys, details_p5: details }, null, '\t')}`);

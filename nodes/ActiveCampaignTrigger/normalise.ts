@@ -106,7 +106,8 @@ function describeFailure(error: z.ZodError): string {
  *
  * `date_time` without a UTC offset (`2024-02-28 04:45:41`) is account-local time in an unknown zone:
  * claiming an instant would be hours off, so `occurredAt` is null and `date_time` is kept in the item
- * as delivered. With an offset it is consumed into `occurredAt`, like the other envelope keys.
+ * as delivered. With an offset it is consumed into `occurredAt`, like the other envelope keys, unless
+ * that instant falls outside the years 0000-9999 (then it is kept, as without an offset).
  */
 export function toItem(body: Record<string, unknown>, options: { includeRaw: boolean; anyShape?: boolean }): ToItemResult {
 	let data: KnownBody & Record<string, unknown>;
