@@ -1,8 +1,8 @@
 /**
  * P5: this node (Redis dedup store) against n8n's built-in ActiveCampaign Trigger in a real queue-mode n8n
  * 1.x (PostgreSQL, Redis, the main process, two webhook processes, one worker), the same stream to both: new
- * events with 10% of them delivered a second time (none with `withoutCopies`), each copy to one of the two webhook processes and retried
- * until a 2xx, as ActiveCampaign and a load balancer would.
+ * events with 10% of them delivered a second time (none with `withoutCopies`), each copy to one of the two
+ * webhook processes and retried until a 2xx, as ActiveCampaign and a load balancer would.
  *
  * - throughput: deliveries per second over the whole stream, chunk by chunk, the two nodes taking turns,
  *   after a warm-up of both (the first deliveries to a process load the node's code); the stream is sent in
@@ -75,7 +75,8 @@ function oursWorkflow(webhookId: string, credentials: QueueCredentials, dedupOff
 	const workflow = storeWorkflow('Bench P5: this package', webhookId, credentials, 'redis');
 	if (!dedupOff) return workflow;
 	const [trigger, ...rest] = workflow.nodes as Array<{ parameters: Record<string, unknown> }>;
-	return { ...workflow, nodes: [{ ...trigger, parameters: { ...trigger.parameters, options: { deduplicate: false } } }, ...rest] };
+	const dedupOffTrigger = { ...trigger, parameters: { ...trigger.parameters, options: { deduplicate: false } } };
+	return { ...workflow, nodes: [dedupOffTrigger, ...rest] };
 }
 
 /** Counts every UPDATE of one workflow's row (where n8n keeps its static data), with a trigger of the bench's. */

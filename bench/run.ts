@@ -29,7 +29,11 @@ const log = (line: string) => console.log(`[bench ${((Date.now() - started) / 10
 const QUEUE_DIAGNOSTICS: Array<{ flag: string; what: string; options: Partial<QueueOptions> }> = [
 	{ flag: '--control', what: 'the built-in node in both places', options: { control: true } },
 	{ flag: '--without-copies', what: 'no event delivered twice', options: { withoutCopies: true } },
-	{ flag: '--dedup-off', what: 'this node with Deduplicate off, no event delivered twice', options: { withoutCopies: true, oursDedupOff: true } },
+	{
+		flag: '--dedup-off',
+		what: 'this node with Deduplicate off, no event delivered twice',
+		options: { withoutCopies: true, oursDedupOff: true },
+	},
 ];
 
 /**

@@ -13,7 +13,10 @@ type KnownBody = z.objectOutputType<typeof deliveryBodySchema.shape, z.ZodTypeAn
 export type DeliveryItem = {
 	/** `type`; for deliveries without one, see {@link detectEvent}. */
 	event: string;
-	/** `date_time` as an instant in UTC with milliseconds; null when absent, without a UTC offset, or outside years 0000-9999. */
+	/**
+	 * `date_time` as an instant in UTC with milliseconds; null when absent, without a UTC offset, or outside
+	 * the years 0000-9999.
+	 */
 	occurredAt: string | null;
 	initiatedFrom: string | null;
 	initiatedBy: string | null;
