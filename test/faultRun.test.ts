@@ -6,7 +6,7 @@
  */
 import type { WebhookFields } from '../nodes/ActiveCampaignTrigger/apiClient';
 import { EVENT_IDS, SOURCE_IDS, isListScoped } from '../nodes/ActiveCampaignTrigger/catalog';
-import { withSecret } from '../nodes/ActiveCampaignTrigger/deliveryUrl';
+import { deliveryUrl } from '../nodes/ActiveCampaignTrigger/deliveryUrl';
 import {
 	desiredWebhooks,
 	ensureSubscriptions,
@@ -22,7 +22,8 @@ const SCHEDULES = 1_000;
 const API_KEY = 'fault-run-key';
 const WEBHOOK_PATH = '0d9c7a52-7f0e-4b51-a1a4-3c2e5f6a7b8c/webhook';
 const ENDPOINT = `https://n8n.example.test/webhook/${WEBHOOK_PATH}`;
-const OWNERSHIP: Ownership = { path: `/webhook/${WEBHOOK_PATH}`, removeOtherSlots: WEBHOOK_PATH };
+const WORKFLOW_ID = 'wf-fault-run';
+const OWNERSHIP: Ownership = { path: `/webhook/${WEBHOOK_PATH}`, workflowId: WORKFLOW_ID, removeOtherSlots: WEBHOOK_PATH };
 
 /** Deterministic PRNG (mulberry32) so a failing schedule can be replayed by its number. */
 function prng(seed: number) {
@@ -56,7 +57,7 @@ function randomConfig(random: Random, secret: string) {
 	const lists = events.some(isListScoped) ? random.subset(['1', '2', '3'], 3).slice(0, Math.floor(random.next() * 3)) : [];
 	return desiredWebhooks({
 		name: 'n8n: fault run / Trigger',
-		url: withSecret(ENDPOINT, secret),
+		url: deliveryUrl(ENDPOINT, secret, WORKFLOW_ID),
 		events,
 		sources: random.subset(SOURCE_IDS, 4),
 		listIds: lists,

@@ -8,7 +8,7 @@ import { normaliseApiUrl } from '../nodes/ActiveCampaignTrigger/apiClient';
 import { parseDeliveryBody } from '../nodes/ActiveCampaignTrigger/parse';
 import { DEFAULT_WINDOW_MINUTES, readSettings } from '../nodes/ActiveCampaignTrigger/settings';
 import { DELIVERY_BODIES } from './fixtures/deliveryBodies';
-import { WEBHOOK_ID, activate, deactivate, deliverToNode, type TriggerSetup } from './support/n8nContext';
+import { WEBHOOK_ID, activate, deactivate, deliverToNode, runLifecycle, type TriggerSetup } from './support/n8nContext';
 import { simulatorPerFile } from './support/simulatorPerFile';
 import { TRIGGER_STATE_KEY as STATE_KEY } from './support/triggerNode';
 
@@ -55,7 +55,7 @@ describe('1. static data copied from another node', () => {
 		expect(state.webhookPath).toBe(`${WEBHOOK_ID}/webhook`);
 		const [kept, created] = simulator().webhooks();
 		expect(kept).toEqual(original);
-		expect(created.url).toBe(`${ENDPOINT}?secret=${state.secret}`);
+		expect(created.url).toBe(`${ENDPOINT}?secret=${state.secret}&workflow=${copy.workflowId}`);
 		expect(state.webhookIds).toEqual({ production: [created.id] });
 
 		await deactivate(copy);
@@ -77,6 +77,82 @@ describe('1. static data copied from another node', () => {
 		expect(stateOf(trigger).webhookIds?.production).toEqual([simulator().webhooks()[1].id]);
 		await deactivate(trigger);
 		expect(simulator().webhooks()).toEqual([elsewhere]);
+	});
+});
+
+describe("1b. a copied workflow whose node kept the original's webhook id (same URL path)", () => {
+	// n8n's Duplicate and imports can keep a node's webhookId, and with it the URL path; static data may come too.
+	async function originalAndCopy() {
+		const original = setup();
+		await activate(original);
+		const copy: TriggerSetup = { ...setup(), staticData: structuredClone(original.staticData) };
+		return { original, copy, registered: simulator().webhooks() };
+	}
+
+	it("never deletes the original's webhook when n8n removes the copy's (refused activation, deactivation)", async () => {
+		const { copy, registered } = await originalAndCopy();
+		// n8n refuses to activate a copy whose path is taken, and then removes the copy's webhooks.
+		await deactivate(copy);
+		expect(simulator().webhooks()).toEqual(registered);
+		expect(stateOf(copy).secret).toBeUndefined();
+	});
+
+	it("registers its own webhook beside the original's, and each lifecycle leaves the other's alone", async () => {
+		const { original, copy, registered } = await originalAndCopy();
+		await activate(copy);
+		const [kept, own] = simulator().webhooks();
+		expect(kept).toEqual(registered[0]);
+		expect(stateOf(copy).secret).not.toBe(stateOf(original).secret);
+		expect(own.url).toBe(`${ENDPOINT}?secret=${stateOf(copy).secret}&workflow=${copy.workflowId}`);
+
+		simulator().resetRequests();
+		expect(await runLifecycle(original, 'checkExists')).toBe(true);
+		expect(simulator().requests.filter((request) => request.method !== 'GET')).toEqual([]);
+
+		await activate(copy, 'manual');
+		await deactivate(copy, 'manual');
+		await deactivate(copy);
+		expect(simulator().webhooks()).toEqual(registered);
+	});
+
+	it('adopts and names a webhook an earlier version registered at its path without a workflow', async () => {
+		const secret = 'secret-of-an-earlier-version_0123';
+		const earlier = simulator().seedWebhook({ name: 'n8n: A / ActiveCampaign Trigger', url: `${ENDPOINT}?secret=${secret}`, events: ['subscribe'], sources: ['admin', 'public'], listid: '0' });
+		const trigger = setup({}, { [STATE_KEY]: { webhookPath: `${WEBHOOK_ID}/webhook`, secret, webhookIds: { production: [earlier.id] } } });
+		await activate(trigger);
+		const url = `${ENDPOINT}?secret=${secret}&workflow=${trigger.workflowId}`;
+		expect(simulator().webhooks()).toEqual([{ ...earlier, name: 'n8n: Lifecycle test / ActiveCampaign Trigger', url }]);
+		expect(stateOf(trigger)).toMatchObject({ secret, workflowId: trigger.workflowId, webhookIds: { production: [earlier.id] } });
+	});
+});
+
+describe('1c. nodes without a webhook id (created outside the editor): n8n puts workflow id and node name in the path', () => {
+	const withoutWebhookId = (name: string): TriggerSetup => ({ ...setup(), node: { name, webhookId: null } });
+	const pathOfNode = (trigger: TriggerSetup, slot = 'webhook') => `https://n8n.example.test/${slot}/${trigger.workflowId}/actrigger/webhook`;
+	const urls = () => simulator().webhooks().map((webhook) => webhook.url.split('?')[0]);
+
+	it("never removes another workflow's webhook of a node with the same name", async () => {
+		const first = withoutWebhookId('ACTrigger');
+		const second = withoutWebhookId('ACTrigger');
+		await activate(first);
+		await activate(first, 'manual');
+		await activate(second);
+		expect(urls()).toEqual([pathOfNode(first), pathOfNode(first, 'webhook-test'), pathOfNode(second)]);
+		// The first's production activation removes its own test webhook a restart left behind, nothing else.
+		await activate(first);
+		expect(urls()).toEqual([pathOfNode(first), pathOfNode(second)]);
+		await deactivate(second);
+		expect(urls()).toEqual([pathOfNode(first)]);
+	});
+
+	it('refuses a name n8n would percent-encode into the URL, with a hint to rename the node', async () => {
+		const trigger = withoutWebhookId('ActiveCampaign Trigger');
+		const refusal = await activate(trigger).catch((error: unknown) => error as { message: string; description: string });
+		expect(refusal).toMatchObject({
+			message: expect.stringContaining('the node has no webhook id (it was created outside the n8n editor)'),
+			description: expect.stringContaining('Rename the node to letters, digits'),
+		});
+		expect(simulator().requests).toEqual([]);
 	});
 });
 

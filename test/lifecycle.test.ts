@@ -32,7 +32,7 @@ describe('activation', () => {
 		expect(others).toEqual([]);
 		expect(webhook).toMatchObject({
 			name: 'n8n: Lifecycle test / ActiveCampaign Trigger',
-			url: `${ENDPOINT}?secret=${secretOf(trigger)}`,
+			url: `${ENDPOINT}?secret=${secretOf(trigger)}&workflow=wf1`,
 			events: ['subscribe', 'update'],
 			sources: ['admin', 'public'],
 			listid: '0',
@@ -78,7 +78,7 @@ describe('activation', () => {
 		const after = simulator().webhooks();
 		expect(after).toHaveLength(1);
 		expect(after[0].id).toBe(before.id);
-		expect(after[0].url).toBe(`${ENDPOINT}?secret=${secretOf(trigger)}`);
+		expect(after[0].url).toBe(`${ENDPOINT}?secret=${secretOf(trigger)}&workflow=wf1`);
 	});
 
 	it('removes duplicates pointing at its endpoint', async () => {
@@ -87,7 +87,7 @@ describe('activation', () => {
 		simulator().seedWebhook(duplicate);
 		simulator().seedWebhook(duplicate);
 		await activate(trigger);
-		expect(simulator().webhooks().map((webhook) => webhook.url)).toEqual([`${ENDPOINT}?secret=${secretOf(trigger)}`]);
+		expect(simulator().webhooks().map((webhook) => webhook.url)).toEqual([`${ENDPOINT}?secret=${secretOf(trigger)}&workflow=wf1`]);
 	});
 
 	it('leaves webhooks of other URLs alone', async () => {

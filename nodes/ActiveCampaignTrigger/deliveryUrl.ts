@@ -1,8 +1,15 @@
 /**
- * The URL ActiveCampaign delivers to: n8n's webhook URL plus the subscription's secret as a query parameter.
+ * The URL ActiveCampaign delivers to: n8n's webhook URL plus, as query parameters, the subscription's secret
+ * and the id of the workflow that registered it.
  */
 
 export const SECRET_PARAMETER = 'secret';
+
+/**
+ * Names the workflow a webhook belongs to. A copy of a workflow can keep its node's webhook id, and so its
+ * URL path (n8n's Duplicate and imports do); the workflow id tells the original's webhooks from the copy's.
+ */
+export const OWNER_PARAMETER = 'workflow';
 
 /**
  * ActiveCampaign accepts webhook URLs only on https port 443, made of letters, digits, `$-_.+!*'(),` and the
@@ -15,13 +22,11 @@ export class UndeliverableUrlError extends Error {
 	constructor(
 		readonly url: string,
 		readonly reason: string,
+		readonly hint = 'Set the environment variable WEBHOOK_URL of n8n to its public https address on port 443 (e.g. https://n8n.example.com/), then activate again.',
 	) {
 		super(`ActiveCampaign cannot deliver to the webhook URL n8n produced (${url}): ${reason}`);
 		this.name = 'UndeliverableUrlError';
 	}
-
-	readonly hint =
-		'Set the environment variable WEBHOOK_URL of n8n to its public https address on port 443 (e.g. https://n8n.example.com/), then activate again.';
 }
 
 /** Throws UndeliverableUrlError when ActiveCampaign could not deliver to `url`. */
@@ -41,10 +46,17 @@ export function assertDeliverable(url: string): void {
 	}
 }
 
-export function withSecret(url: string, secret: string): string {
+/** n8n's webhook URL with the secret and, when known, the owning workflow's id. */
+export function deliveryUrl(url: string, secret: string, workflowId?: string): string {
 	const parsed = new URL(url);
 	parsed.searchParams.set(SECRET_PARAMETER, secret);
+	if (workflowId !== undefined) parsed.searchParams.set(OWNER_PARAMETER, workflowId);
 	return parsed.toString();
+}
+
+/** The workflow id a delivery URL names; undefined for URLs registered before it was recorded. */
+export function ownerOf(url: string): string | undefined {
+	return parseUrl(url)?.searchParams.get(OWNER_PARAMETER) ?? undefined;
 }
 
 /** The parsed URL, or undefined when the text is not one. */

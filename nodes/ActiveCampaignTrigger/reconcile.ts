@@ -3,11 +3,13 @@
  *
  * Every decision starts from a fresh listing of the account's webhooks, never from a guess. A webhook is
  * this node's only when its URL's path is this node's own webhook path (n8n gives every trigger node a path
- * of its own, `/webhook/<webhookId>/webhook`); origin and query are not compared, so a changed `WEBHOOK_URL`
- * or secret is still recognised. Remembered ids are never proof of ownership: static data is copied by
- * n8n's Duplicate, by imports and by restored databases, and a copy must not take over or delete the
- * original's webhook. Lost static data, webhooks edited in ActiveCampaign's UI and creations whose answer
- * was lost are all found by path and repaired instead of duplicated or orphaned.
+ * of its own, `/webhook/<webhookId>/webhook`) and its URL names this node's workflow (`workflow=<id>`): a copy
+ * of a workflow can keep the node's webhook id and so its path, and must not take over or delete the
+ * original's webhook. A webhook that names no workflow was registered before the id was recorded, and is
+ * adopted by path. Origin and secret are not compared, so a changed `WEBHOOK_URL` or secret is still
+ * recognised. Remembered ids are never proof of ownership: static data is copied by n8n's Duplicate, by
+ * imports and by restored databases. Lost static data, webhooks edited in ActiveCampaign's UI and creations
+ * whose answer was lost are all found by path and repaired instead of duplicated or orphaned.
  */
 import {
 	ActiveCampaignApiError,
@@ -19,7 +21,7 @@ import {
 	type WebhookFields,
 } from './apiClient';
 import { isListScoped } from './catalog';
-import { parseUrl } from './deliveryUrl';
+import { ownerOf, parseUrl } from './deliveryUrl';
 
 export interface ReconcilePlan {
 	keep: RemoteWebhook[];
@@ -42,8 +44,11 @@ export interface SubscriptionRequest {
 export interface Ownership {
 	/** The URL path of this node's webhooks in this slot (production or test). */
 	path: string;
+	/** The workflow the node is in; webhooks naming another workflow are never this node's. */
+	workflowId: string | undefined;
 	/**
-	 * This node's path as n8n names it (`<webhookId>/webhook`). When given, the node's webhooks under other
+	 * This node's path below n8n's endpoint (`<webhookId>/webhook`, or `<workflowId>/<node name>/webhook` for
+	 * a node without a webhook id). When given, the node's webhooks under other
 	 * paths that end in it are removed: a test webhook left by a restart during "Listen for test event", or
 	 * one registered under an earlier `WEBHOOK_URL` path. Production activations give it; test runs do not,
 	 * so that listening for a test event never touches the production webhook.
@@ -59,7 +64,13 @@ export function pathOf(url: string): string {
 }
 
 export function isOwned(webhook: RemoteWebhook, ownership: Ownership): boolean {
-	return pathOf(webhook.url) === ownership.path && isRemembered(webhook, ownership);
+	return pathOf(webhook.url) === ownership.path && isThisWorkflows(webhook, ownership) && isRemembered(webhook, ownership);
+}
+
+/** Registered by this workflow, or before webhooks named their workflow (adopted, then renamed by a PUT). */
+function isThisWorkflows(webhook: RemoteWebhook, ownership: Ownership): boolean {
+	const owner = ownerOf(webhook.url);
+	return owner === undefined || owner === ownership.workflowId;
 }
 
 function isRemembered(webhook: RemoteWebhook, ownership: Ownership): boolean {
@@ -68,7 +79,7 @@ function isRemembered(webhook: RemoteWebhook, ownership: Ownership): boolean {
 
 function isOtherSlot(webhook: RemoteWebhook, ownership: Ownership): boolean {
 	const nodePath = ownership.removeOtherSlots;
-	if (nodePath === undefined || !isRemembered(webhook, ownership)) return false;
+	if (nodePath === undefined || !isRemembered(webhook, ownership) || !isThisWorkflows(webhook, ownership)) return false;
 	const path = pathOf(webhook.url);
 	return path !== ownership.path && path.endsWith(`/${nodePath}`);
 }

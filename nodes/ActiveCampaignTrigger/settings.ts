@@ -34,8 +34,12 @@ export interface ReceiveSettings {
 
 /** What the node keeps in its static data. Test-mode webhooks are kept apart from production ones. */
 export interface NodeState {
-	/** The node this state belongs to (`<webhookId>/webhook`); state copied from another node is discarded. */
+	/**
+	 * The node and workflow this state belongs to (`<webhookId>/webhook`, the workflow's id); state copied
+	 * from another node or workflow is discarded.
+	 */
 	webhookPath?: string;
+	workflowId?: string;
 	secret?: string;
 	webhookIds?: { production?: string[]; test?: string[] };
 	dedup?: IDataObject;

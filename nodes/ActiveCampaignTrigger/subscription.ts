@@ -17,7 +17,7 @@ import {
 import { ActiveCampaignApiError, ActiveCampaignClient, normaliseApiUrl, type ApiResponse } from './apiClient';
 import { isListScoped } from './catalog';
 import { NO_API_CREDENTIAL, OWN_CREDENTIAL } from './description';
-import { UndeliverableUrlError, assertDeliverable, withSecret } from './deliveryUrl';
+import { UndeliverableUrlError, assertDeliverable, deliveryUrl } from './deliveryUrl';
 import { buildFieldNames, type FieldNames } from './fieldNames';
 import { RemovalError, desiredWebhooks, pathOf, removeSubscriptions, type Ownership, type SubscriptionMemory } from './reconcile';
 import { newSecret, redact } from './secret';
@@ -101,32 +101,54 @@ export function fieldNamesSource(context: ApiContext, node: INode = context.getN
 
 /**
  * The node's static data. n8n copies static data along with a workflow (Duplicate in some versions, imports
- * with static data, a database restored into staging); a copy that records another node's webhook path is
- * that node's secret and webhooks, so it is discarded: this node starts with a new secret and no ids.
+ * with static data, a database restored into staging); a copy that records another node's webhook path or
+ * another workflow is that node's secret and webhooks, so it is discarded: this node starts with a new secret
+ * and no ids.
  */
 export function claimNodeState(context: IHookFunctions): NodeState {
 	const staticData = context.getWorkflowStaticData('node');
 	const webhookPath = webhookPathOf(context);
-	if (staticData.webhookPath !== undefined && staticData.webhookPath !== webhookPath) {
+	const workflowId = context.getWorkflow().id;
+	const copied = (key: 'webhookPath' | 'workflowId', value: string | undefined) => staticData[key] !== undefined && staticData[key] !== value;
+	if (copied('webhookPath', webhookPath) || copied('workflowId', workflowId)) {
 		context.logger.info('ActiveCampaign Trigger: static data copied from another node was discarded');
 		for (const key of Object.keys(staticData)) delete staticData[key];
 	}
-	staticData.webhookPath = webhookPath;
+	Object.assign(staticData, { webhookPath, workflowId });
 	return nodeState(staticData);
 }
 
 /**
- * n8n's own name for the node's webhook path (`<webhookId>/webhook`), the same in production and test: the
- * last two segments of the URL n8n gives the node, whatever endpoint and base path come before them.
+ * n8n's own name for the node's webhook path, the same in production and test: the end of the URL n8n gives
+ * the node, whatever endpoint and base path come before it. That is `<webhookId>/webhook`, or, for a node
+ * without a webhook id (one created outside the editor), `<workflowId>/<node name>/webhook`.
  */
 function webhookPathOf(context: IHookFunctions): string {
-	return pathOf(context.getNodeWebhookUrl('default') ?? '').split('/').slice(-2).join('/');
+	const segments = context.getNode().webhookId === undefined ? 3 : 2;
+	return pathOf(context.getNodeWebhookUrl('default') ?? '').split('/').slice(-segments).join('/');
 }
 
-/** This slot's webhooks are the ones at this node's URL path; production also clears the test slot. */
+/**
+ * This slot's webhooks are the ones at this node's URL path that name this workflow; production also clears
+ * the test slot.
+ */
 export function ownershipOf(context: IHookFunctions): Ownership {
 	const path = pathOf(context.getNodeWebhookUrl('default') ?? '');
-	return slotOf(context) === 'production' ? { path, removeOtherSlots: webhookPathOf(context) } : { path };
+	const workflowId = context.getWorkflow().id;
+	return slotOf(context) === 'production' ? { path, workflowId, removeOtherSlots: webhookPathOf(context) } : { path, workflowId };
+}
+
+/**
+ * A node without a webhook id has its name in its URL, percent-encoded: "ActiveCampaign Trigger" becomes
+ * `activecampaign%20trigger`, which ActiveCampaign does not allow. The fix is the node's, not WEBHOOK_URL's.
+ */
+function assertNamedDeliverably(node: INode, endpointUrl: string): void {
+	if (node.webhookId !== undefined || !encodeURIComponent(node.name.toLowerCase()).includes('%')) return;
+	throw new UndeliverableUrlError(
+		endpointUrl,
+		'the node has no webhook id (it was created outside the n8n editor), so n8n puts its name in the URL, encoded with "%"',
+		'Rename the node to letters, digits, "-" and "_" only, or replace it with an ActiveCampaign Trigger added in the n8n editor, then activate again.',
+	);
 }
 
 export interface SubscriptionSetup {
@@ -140,6 +162,7 @@ export interface SubscriptionSetup {
 /** Everything a lifecycle step needs; refuses undeliverable URLs before any API call. */
 export async function subscriptionSetup(context: IHookFunctions, settings: ReceiveSettings): Promise<SubscriptionSetup> {
 	const endpointUrl = context.getNodeWebhookUrl('default') ?? '';
+	assertNamedDeliverably(context.getNode(), endpointUrl);
 	assertDeliverable(endpointUrl);
 	const state = claimNodeState(context);
 	state.secret ??= newSecret();
@@ -158,7 +181,7 @@ export async function subscriptionSetup(context: IHookFunctions, settings: Recei
 	const workflow = context.getWorkflow();
 	const desired = desiredWebhooks({
 		name: `n8n: ${workflow.name ?? workflow.id} / ${context.getNode().name}`.slice(0, 250),
-		url: withSecret(endpointUrl, state.secret),
+		url: deliveryUrl(endpointUrl, state.secret, workflow.id),
 		events,
 		sources,
 		listIds: events.some(isListScoped) ? settings.listIds : [],

@@ -26,6 +26,7 @@ const WEBHOOK_IDS = {
 	leftOver: '0a1b2c3d-0000-4000-8000-000000000007',
 	namedStandard: '0a1b2c3d-0000-4000-8000-000000000008',
 	namedAutomation: '0a1b2c3d-0000-4000-8000-000000000009',
+	sameIdOriginal: '0a1b2c3d-0000-4000-8000-00000000000a',
 };
 /** The pasted kinds' default dedup window is one minute; a repeat is sent after this long. */
 const PASTED_WINDOW_MS = 60_000;
@@ -134,6 +135,26 @@ describe.each<N8nMajor>(['v1', 'v2'])('n8n %s: every event exactly once, to the 
 		expect((await settledExecutions(originalId, 2)).length).toBe(2);
 		await n8n.deactivate(originalId);
 		await waitFor('the original webhook to go', () => (simulator.webhooks().some(atPath(WEBHOOK_IDS.original)) ? undefined : true));
+	});
+
+	it("a copy that kept the original's webhook id is refused by n8n, and its clean-up leaves the original's webhook", async () => {
+		const workflow = triggerWorkflow('Integrity: same id', WEBHOOK_IDS.sameIdOriginal, credentialId, { events: ['subscribe'] });
+		const originalId = await n8n.importWorkflow(workflow);
+		await n8n.activate(originalId);
+		const original = await waitFor('the original webhook', () => simulator.webhooks().find(atPath(WEBHOOK_IDS.sameIdOriginal)));
+		expect(new URL(original.url).searchParams.get('workflow')).toBe(originalId);
+
+		const copyId = await n8n.importWorkflow({ ...workflow, name: 'Integrity: same id, copy', staticData: await n8n.staticData(originalId) });
+		// n8n refuses the path, then removes the copy's webhooks: the node's delete must not take the original's.
+		const refusal = await n8n.activate(copyId).then(() => 'activated', (error: Error) => error.message);
+		expect(refusal).toMatch(/already taken|conflict/i);
+		await new Promise((resolve) => setTimeout(resolve, 1500));
+		expect(simulator.webhooks().filter(atPath(WEBHOOK_IDS.sameIdOriginal))).toEqual([original]);
+
+		await simulator.deliver(fresh('subscribe'));
+		expect((await settledExecutions(originalId, 1)).length).toBe(1);
+		await n8n.deactivate(originalId);
+		await waitFor('the original webhook to go', () => (simulator.webhooks().some(atPath(WEBHOOK_IDS.sameIdOriginal)) ? undefined : true));
 	});
 
 	it('with lists chosen: each event is sent once, and an update carrying list=0 runs', async () => {

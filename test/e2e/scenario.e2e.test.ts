@@ -216,9 +216,10 @@ describe.each<N8nMajor>(['v1', 'v2'])('n8n %s: the ActiveCampaign Trigger end to
 			protocol: 'https:',
 			port: '',
 			endpoint: `${PUBLIC_ORIGIN}/webhook/${MAIN_WEBHOOK_ID}/webhook`,
-			query: ['secret'],
+			query: ['secret', 'workflow'],
 		});
 		expect(url.searchParams.get('secret')).toMatch(SECRET_PATTERN);
+		expect(url.searchParams.get('workflow')).toBe(mainWorkflowId);
 		expect(subscription(registered)).toEqual({ events: sorted(EVENT_IDS), sources: ALL_SOURCES, listid: '0' });
 	});
 

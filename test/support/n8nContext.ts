@@ -53,6 +53,8 @@ export interface TriggerSetup {
 	/** n8n's WEBHOOK_URL, e.g. 'https://n8n.example.test/'. */
 	webhookBaseUrl?: string;
 	workflowId?: string;
+	/** The node's name (default: the node type's) and webhook id (null: none, as for a node made outside the editor). */
+	node?: { name?: string; webhookId?: string | null };
 	/** When given, records the type of every credential n8n is asked to read. */
 	credentialReads?: string[];
 }
@@ -71,11 +73,11 @@ function workflowFor(setup: TriggerSetup): { workflow: Workflow; node: INode } {
 	const authentication = String(setup.parameters.authentication ?? 'activeCampaignTriggerApi');
 	const node: INode = {
 		id: 'node-1',
-		name: TRIGGER_NAME,
+		name: setup.node?.name ?? TRIGGER_NAME,
 		type: TRIGGER_TYPE,
 		typeVersion: 1,
 		position: [0, 0],
-		webhookId: WEBHOOK_ID,
+		...(setup.node?.webhookId === null ? {} : { webhookId: setup.node?.webhookId ?? WEBHOOK_ID }),
 		parameters: structuredClone(setup.parameters) as INode['parameters'],
 		credentials: {
 			[authentication]: { id: 'cred-1', name: 'ActiveCampaign' },

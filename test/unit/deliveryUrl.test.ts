@@ -2,7 +2,8 @@ import {
 	assertDeliverable,
 	redactUrl,
 	UndeliverableUrlError,
-	withSecret,
+	deliveryUrl,
+	ownerOf,
 } from '../../nodes/ActiveCampaignTrigger/deliveryUrl';
 import { newSecret, redact, secretsMatch } from '../../nodes/ActiveCampaignTrigger/secret';
 
@@ -37,8 +38,12 @@ describe('assertDeliverable', () => {
 });
 
 describe('secrets in URLs', () => {
-	it('adds the secret as a query parameter', () => {
-		expect(withSecret('https://h.test/webhook/a/webhook', 'abc_-1')).toBe('https://h.test/webhook/a/webhook?secret=abc_-1');
+	it('adds the secret and the owning workflow as query parameters', () => {
+		const url = deliveryUrl('https://h.test/webhook/a/webhook', 'abc_-1', 'Wf7xQ2');
+		expect(url).toBe('https://h.test/webhook/a/webhook?secret=abc_-1&workflow=Wf7xQ2');
+		expect(ownerOf(url)).toBe('Wf7xQ2');
+		expect(ownerOf('https://h.test/webhook/a/webhook?secret=abc_-1')).toBeUndefined();
+		expect(deliveryUrl('https://h.test/w', 'abc_-1')).toBe('https://h.test/w?secret=abc_-1');
 	});
 
 	it('redacts the secret of a URL', () => {
@@ -48,7 +53,7 @@ describe('secrets in URLs', () => {
 	it('generates deliverable secrets of 192 bits', () => {
 		const secret = newSecret();
 		expect(secret).toMatch(/^[A-Za-z0-9_-]{32}$/);
-		expect(() => assertDeliverable(withSecret('https://h.test/w', secret))).not.toThrow();
+		expect(() => assertDeliverable(deliveryUrl('https://h.test/w', secret, 'Wf7xQ2'))).not.toThrow();
 		expect(newSecret()).not.toBe(secret);
 	});
 

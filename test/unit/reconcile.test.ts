@@ -15,9 +15,9 @@ import {
 
 const NODE_PATH = 'abc/webhook';
 const ENDPOINT = `https://n8n.example.test/webhook/${NODE_PATH}`;
-const URL_WITH_SECRET = `${ENDPOINT}?secret=s3cret`;
-const PRODUCTION: Ownership = { path: `/webhook/${NODE_PATH}`, removeOtherSlots: NODE_PATH };
-const TEST_SLOT: Ownership = { path: `/webhook-test/${NODE_PATH}` };
+const URL_WITH_SECRET = `${ENDPOINT}?secret=s3cret&workflow=wf1`;
+const PRODUCTION: Ownership = { path: `/webhook/${NODE_PATH}`, workflowId: 'wf1', removeOtherSlots: NODE_PATH };
+const TEST_SLOT: Ownership = { path: `/webhook-test/${NODE_PATH}`, workflowId: 'wf1' };
 
 const wanted = (listid = '0', events = ['subscribe', 'update']): WebhookFields => ({
 	name: 'n8n: wf / Trigger',
@@ -91,6 +91,17 @@ describe('planReconcile: ownership is the webhook path, never a remembered id', 
 		const original = remote('5', { url: 'https://n8n.example.test/webhook/original-node/webhook?secret=a' });
 		const plan = planReconcile([wanted()], [original], PRODUCTION);
 		expect(plan).toEqual({ keep: [], update: [], create: [wanted()], remove: [] });
+	});
+
+	it("never touches a webhook at its path that names another workflow (a copy that kept the node's webhook id)", () => {
+		const originals = [remote('5', { url: `${ENDPOINT}?secret=a&workflow=wf0` }), remote('6', { url: `https://n8n.example.test/webhook-test/${NODE_PATH}?workflow=wf0` })];
+		expect(planReconcile([wanted()], originals, PRODUCTION)).toEqual({ keep: [], update: [], create: [wanted()], remove: [] });
+		expect(planReconcile([], [remote('7'), ...originals], PRODUCTION)).toEqual({ keep: [], update: [], create: [], remove: [remote('7')] });
+	});
+
+	it('adopts a webhook at its path that names no workflow (registered by an earlier version) and names it', () => {
+		const earlier = remote('9', { url: `${ENDPOINT}?secret=s3cret` });
+		expect(planReconcile([wanted()], [earlier], PRODUCTION)).toEqual({ keep: [], update: [{ id: '9', fields: wanted() }], create: [], remove: [] });
 	});
 
 	it('never removes an id it keeps, when a page boundary moved and the listing shows a webhook twice', () => {
@@ -203,6 +214,13 @@ describe('removeOwned', () => {
 		const other = remote('2', { url: 'https://n8n.example.test/webhook/other/webhook?secret=b' });
 		const { client, calls } = fakeAccount([remote('1'), other]);
 		expect(await removeOwned(client, PRODUCTION, ['1', '2'])).toEqual({ remaining: [], failures: [] });
+		expect(calls).toEqual(['GET', 'DELETE 1', 'GET']);
+	});
+
+	it("deletes nothing of another workflow's at the same path, in either slot", async () => {
+		const copies = [remote('3', { url: `${ENDPOINT}?workflow=wf2` }), remote('4', { url: `https://n8n.example.test/webhook-test/${NODE_PATH}?workflow=wf2` })];
+		const { client, calls } = fakeAccount([...copies, remote('1')]);
+		expect(await removeOwned(client, PRODUCTION, ['1', '3', '4'])).toEqual({ remaining: [], failures: [] });
 		expect(calls).toEqual(['GET', 'DELETE 1', 'GET']);
 	});
 
