@@ -135,6 +135,16 @@ describe('activation', () => {
 		expect(Date.now() - started).toBeGreaterThanOrEqual(900);
 		expect(simulator().webhooks()).toHaveLength(1);
 	});
+
+	it('honours a 429 with Retry-After while creating, and creates exactly one webhook', async () => {
+		const trigger = setup();
+		simulator().injectFault({ method: 'POST', path: '/api/3/webhooks', status: 429, retryAfter: 1 });
+		const started = Date.now();
+		await activate(trigger);
+		expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+		expect(simulator().requests.filter((request) => request.method === 'POST')).toHaveLength(2);
+		expect(simulator().webhooks()).toHaveLength(1);
+	});
 });
 
 describe('refusals', () => {

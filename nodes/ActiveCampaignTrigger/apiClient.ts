@@ -204,6 +204,15 @@ export interface ApiClientOptions {
 
 const PAGE_SIZE = 100;
 
+/** Which failures a request is retried after: these statuses, and whether also no answer at all. */
+interface RetryOn {
+	statuses: ReadonlySet<number>;
+	noAnswer: boolean;
+}
+
+const ANY_TRANSIENT: RetryOn = { statuses: TRANSIENT_STATUSES, noAnswer: true };
+const RATE_LIMIT_ONLY: RetryOn = { statuses: new Set([429]), noAnswer: false };
+
 export class ActiveCampaignClient {
 	private readonly policy: RetryPolicy;
 
@@ -223,10 +232,21 @@ export class ActiveCampaignClient {
 	}
 
 	async createWebhook(fields: WebhookFields): Promise<RemoteWebhook> {
-		// Not retried here: a POST whose answer was lost may have created the webhook. The reconciler lists
-		// again and decides, so a retry can never make a duplicate.
-		const response = await this.requestOnce({ method: 'POST', path: '/webhooks', body: { webhook: fields } });
+		// A POST whose answer was lost, or that failed with a 5xx, may have created the webhook: not retried
+		// here, the reconciler lists again and decides, so a retry can never make a duplicate. A 429 created
+		// nothing, so it is retried after the wait ActiveCampaign asks for.
+		const response = await this.request({ method: 'POST', path: '/webhooks', body: { webhook: fields } }, RATE_LIMIT_ONLY);
 		return toRemoteWebhook(this.expectOk(response, 'create the webhook').webhook);
+	}
+
+	/** Waits before the reconciler's next round, as long as before the `round`-th retry of a request. */
+	async backOff(round: number): Promise<void> {
+		await this.options.sleep(this.backoffMs(round));
+	}
+
+	private backoffMs(attempt: number): number {
+		const backoff = Math.min(this.policy.maxDelayMs, this.policy.baseDelayMs * 2 ** (attempt - 1));
+		return Math.round(backoff * (0.5 + this.random() / 2));
 	}
 
 	/** PUT is idempotent, so transient failures are retried. */
@@ -311,20 +331,22 @@ export class ActiveCampaignClient {
 		);
 	}
 
-	/** Retries transient failures with capped exponential backoff and jitter, honouring `Retry-After`. */
-	private async request(request: Omit<ApiRequest, 'timeoutMs'>): Promise<ApiResponse> {
+	/**
+	 * Retries transient failures with capped exponential backoff and jitter, honouring `Retry-After`; `retry`
+	 * narrows what counts as transient for requests that must not be repeated blindly.
+	 */
+	private async request(request: Omit<ApiRequest, 'timeoutMs'>, retry: RetryOn = ANY_TRANSIENT): Promise<ApiResponse> {
 		for (let attempt = 1; ; attempt++) {
 			const sent = await settle(this.requestOnce(request));
-			if (sent.ok && !TRANSIENT_STATUSES.has(sent.value.status)) return sent.value;
-			if (!sent.ok && !isTransient(sent.error)) throw sent.error;
+			if (sent.ok && !retry.statuses.has(sent.value.status)) return sent.value;
+			if (!sent.ok && !(retry.noAnswer && isTransient(sent.error))) throw sent.error;
 			const response = sent.ok ? sent.value : undefined;
 			const failure = sent.ok ? undefined : (sent.error as ActiveCampaignApiError);
 			const retryAfterMs = response ? retryAfter(response.headers) : undefined;
 			if (attempt >= this.policy.attempts || (retryAfterMs ?? 0) > this.policy.maxRetryAfterMs) {
 				throw failure ?? this.httpError(response!, `${request.method} ${request.path}`, true);
 			}
-			const backoff = Math.min(this.policy.maxDelayMs, this.policy.baseDelayMs * 2 ** (attempt - 1));
-			const delay = retryAfterMs ?? Math.round(backoff * (0.5 + this.random() / 2));
+			const delay = retryAfterMs ?? this.backoffMs(attempt);
 			this.options.log?.(
 				`ActiveCampaign ${request.method} ${request.path}: ${response ? `HTTP ${response.status}` : 'no answer'}, retry ${attempt}/${this.policy.attempts - 1} in ${delay} ms`,
 			);

@@ -229,21 +229,25 @@ export async function reconcile(
 			if (plan.create.length > 0) return { ids: [...owned], complete: false };
 			continue;
 		}
+		let unclear = false;
 		for (const fields of plan.create) {
 			const created = await settle(client.createWebhook(fields));
 			if (created.ok) continue;
 			if (!isTransient(created.error)) throw created.error;
 			// It may or may not exist now; the next round's listing tells.
 			lastFailure = created.error;
+			unclear = true;
 			options.log?.(`Creating an ActiveCampaign webhook got no clear answer (${lastFailure.message}); checking again`);
 		}
+		// A failing or rate-limiting API gets time to recover before it is asked again.
+		if (unclear && round < maxRounds) await client.backOff(round);
 	}
 	if (stubborn) throw storedDifferently(stubborn);
 	throw new ActiveCampaignApiError(
 		`ActiveCampaign's webhooks did not settle after ${maxRounds} attempts${lastFailure ? `: ${lastFailure.message}` : ''}`,
 		lastFailure?.status,
 		true,
-		'ActiveCampaign is failing or slow right now. Activate the workflow again later; nothing will be duplicated.',
+		`${lastFailure?.status === 429 ? 'ActiveCampaign is rate limiting this account' : 'ActiveCampaign is failing or slow right now'}. Activate the workflow again later; nothing will be duplicated.`,
 	);
 }
 

@@ -139,6 +139,18 @@ describe('ActiveCampaignClient', () => {
 		expect(requests).toHaveLength(1);
 	});
 
+	it('retries a create refused with 429 after the Retry-After wait, but not one that failed with a 5xx', async () => {
+		const fields = { name: 'n', url: 'https://h/w', events: ['open'], sources: ['public'], listid: '0' };
+		const created = { webhook: { id: '9', ...fields } };
+		const limited = scripted([{ status: 429, headers: { 'retry-after': '3' }, body: {} }, ok(created, 201)]);
+		expect(await limited.client.createWebhook(fields)).toEqual({ id: '9', ...fields });
+		expect({ requests: limited.requests.length, waits: limited.waits }).toEqual({ requests: 2, waits: [3000] });
+
+		const failing = scripted([ok({}, 502)]);
+		const failure = (await failing.client.createWebhook(fields).catch((error: unknown) => error)) as ActiveCampaignApiError;
+		expect({ status: failure.status, transient: failure.transient, requests: failing.requests.length }).toEqual({ status: 502, transient: true, requests: 1 });
+	});
+
 	it('surfaces a 422 at once with the API detail, not transient', async () => {
 		const { client, requests } = scripted([ok({ errors: [{ title: 'Invalid', detail: 'The url is invalid' }] }, 422)]);
 		const failure = (await client

@@ -1,6 +1,6 @@
 import {
 	ActiveCampaignApiError,
-	type ActiveCampaignClient,
+	ActiveCampaignClient,
 	type RemoteWebhook,
 	type WebhookFields,
 } from '../../nodes/ActiveCampaignTrigger/apiClient';
@@ -206,6 +206,42 @@ describe('ensureSubscriptions', () => {
 		await expect(ensureSubscriptions(client, [wanted()], PRODUCTION, { ids: [] }, { allowCreate: true, maxRounds: 3 })).rejects.toThrow(
 			'ActiveCampaign stores webhook 7 differently from what the node sends (events: sent ["subscribe","update"], stored ["subscribe"])',
 		);
+	});
+});
+
+/** A real client over an account that lists no webhooks and answers every POST with `refusal`. */
+function refusingCreates(refusal: { status: number; headers?: Record<string, string> }) {
+	const waits: number[] = [];
+	let posts = 0;
+	const client = new ActiveCampaignClient({
+		apiUrl: 'https://acct.api-us1.com',
+		send: async (request) => {
+			if (request.method === 'GET') return { status: 200, headers: {}, body: { webhooks: [], meta: { total: '0' } } };
+			posts++;
+			return { status: refusal.status, headers: refusal.headers ?? {}, body: { message: 'busy' } };
+		},
+		sleep: async (ms) => {
+			waits.push(ms);
+		},
+		random: () => 0.5,
+	});
+	return { client, waits, posts: () => posts };
+}
+
+describe('reconcile against a failing API', () => {
+	it('waits longer before each new round when creating fails with a 5xx, then gives up with a hint', async () => {
+		const { client, waits, posts } = refusingCreates({ status: 503 });
+		const failure = (await ensureSubscriptions(client, [wanted()], PRODUCTION, { ids: [] }, { allowCreate: true }).catch((error: unknown) => error)) as ActiveCampaignApiError;
+		expect(failure.message).toBe("ActiveCampaign's webhooks did not settle after 5 attempts: ActiveCampaign refused to create the webhook: HTTP 503 – busy");
+		expect(failure.hint).toBe('ActiveCampaign is failing or slow right now. Activate the workflow again later; nothing will be duplicated.');
+		expect({ posts: posts(), waits }).toEqual({ posts: 5, waits: [375, 750, 1500, 3000] });
+	});
+
+	it("honours Retry-After on a create refused with 429, and names the rate limit when it never ends", async () => {
+		const { client, waits, posts } = refusingCreates({ status: 429, headers: { 'retry-after': '1' } });
+		const failure = (await ensureSubscriptions(client, [wanted()], PRODUCTION, { ids: [] }, { allowCreate: true, maxRounds: 2 }).catch((error: unknown) => error)) as ActiveCampaignApiError;
+		expect(failure.hint).toBe('ActiveCampaign is rate limiting this account. Activate the workflow again later; nothing will be duplicated.');
+		expect({ posts: posts(), waits }).toEqual({ posts: 10, waits: [1000, 1000, 1000, 1000, 375, 1000, 1000, 1000, 1000] });
 	});
 });
 
