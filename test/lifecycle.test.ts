@@ -206,6 +206,16 @@ describe('deactivation', () => {
 		await deactivate(trigger);
 		expect(simulator().webhooks()).toEqual([]);
 	});
+
+	it("keeps the cause's hint when removal is refused (a revoked API key)", async () => {
+		const trigger = setup();
+		await activate(trigger);
+		simulator().injectFault({ method: 'DELETE', status: 403, count: 1 });
+		const failure = (await deactivate(trigger).catch((error: unknown) => error)) as Error & { description?: string };
+		expect(failure.description).toBe(
+			'Check the API key in the ActiveCampaign credential (Settings → Developer). They are remembered and removed on the next activation or deactivation. You can also delete them in ActiveCampaign under Settings → Developer → Webhooks.',
+		);
+	});
 });
 
 describe('test mode ("Listen for test event")', () => {

@@ -119,12 +119,28 @@ export function isTransient(error: unknown): error is ActiveCampaignApiError {
 
 /** n8n wraps transport errors (NodeApiError → AxiosError → system error): look down the `cause` chain. */
 export function isNetworkError(error: unknown): boolean {
+	return transportCode(error, (code) => NETWORK_ERROR_CODES.has(code)) !== undefined || hasName(error, ['AbortError', 'TimeoutError']);
+}
+
+/** Node's codes for a TLS certificate it refused (expired, self-signed, for another host, unknown issuer). */
+const isCertificateCode = (code: string) => /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/.test(code);
+
+/** The first transport error code down the `cause` chain that `matches`. */
+function transportCode(error: unknown, matches: (code: string) => boolean): string | undefined {
 	for (let current = error, depth = 0; current && depth < 5; depth++) {
-		const { code, httpCode, name, cause } = current as { code?: unknown; httpCode?: unknown; name?: unknown; cause?: unknown };
-		if (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) return true;
+		const { code, httpCode, cause } = current as { code?: unknown; httpCode?: unknown; cause?: unknown };
+		if (typeof code === 'string' && matches(code)) return code;
 		// n8n-workflow 1.x's NodeApiError drops an Error cause and keeps axios' code as its httpCode.
-		if (typeof httpCode === 'string' && NETWORK_ERROR_CODES.has(httpCode)) return true;
-		if (name === 'AbortError' || name === 'TimeoutError') return true;
+		if (typeof httpCode === 'string' && matches(httpCode)) return httpCode;
+		current = cause;
+	}
+	return undefined;
+}
+
+function hasName(error: unknown, names: readonly string[]): boolean {
+	for (let current = error, depth = 0; current && depth < 5; depth++) {
+		const { name, cause } = current as { name?: unknown; cause?: unknown };
+		if (typeof name === 'string' && names.includes(name)) return true;
 		current = cause;
 	}
 	return false;
@@ -322,6 +338,15 @@ export class ActiveCampaignClient {
 	private async requestOnce(request: Omit<ApiRequest, 'timeoutMs'>): Promise<ApiResponse> {
 		const sent = await settle(this.options.send({ ...request, timeoutMs: this.policy.timeoutMs }));
 		if (sent.ok) return sent.value;
+		const certificate = transportCode(sent.error, isCertificateCode);
+		if (certificate !== undefined) {
+			throw new ActiveCampaignApiError(
+				`n8n refused the TLS certificate of ${this.options.apiUrl} (${certificate})`,
+				undefined,
+				false,
+				"Check the API URL in the ActiveCampaign credential (Settings → Developer gives it). Behind a proxy that replaces certificates, give n8n the proxy's CA in NODE_EXTRA_CA_CERTS.",
+			);
+		}
 		if (!isNetworkError(sent.error)) throw sent.error;
 		throw new ActiveCampaignApiError(
 			`No answer from ActiveCampaign to ${request.method} ${request.path} (${describeNetworkError(sent.error)})`,
@@ -373,6 +398,9 @@ export class ActiveCampaignClient {
 			return appUrlHint ?? 'Check the API key in the ActiveCampaign credential (Settings → Developer).';
 		}
 		if (status === 404) return appUrlHint;
+		if (status === 422) {
+			return 'ActiveCampaign refused a value of the webhook: check that each chosen list still exists and that your account offers each chosen event (Settings → Developer → Webhooks).';
+		}
 		if (status === 429) return 'ActiveCampaign is rate limiting this account; try again in a minute.';
 		if (status >= 500) return 'ActiveCampaign had a server error; try activating again later.';
 		return undefined;

@@ -344,8 +344,10 @@ export class RemovalError extends Error {
 		this.name = 'RemovalError';
 	}
 
-	readonly hint =
-		'They are remembered and removed on the next activation or deactivation. You can also delete them in ActiveCampaign under Settings → Developer → Webhooks.';
+	get hint(): string {
+		const retried = 'They are remembered and removed on the next activation or deactivation. You can also delete them in ActiveCampaign under Settings → Developer → Webhooks.';
+		return this.cause.hint ? `${this.cause.hint} ${retried}` : retried;
+	}
 }
 
 /** Deletes every owned webhook; throws RemovalError (keeping the ids it could not delete) when any failed. */

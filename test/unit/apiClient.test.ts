@@ -168,6 +168,27 @@ describe('ActiveCampaignClient', () => {
 		expect(failure.hint).toBe('Check the API key in the ActiveCampaign credential (Settings → Developer).');
 	});
 
+	it('explains a 422 (a deleted list, an event the account lacks) with a hint', async () => {
+		const { client } = scripted([ok({ errors: [{ title: 'Invalid list' }] }, 422)]);
+		const failure = (await client.updateWebhook('3', { name: 'n', url: 'https://h/w', events: ['subscribe'], sources: ['public'], listid: '9' }).catch((error: unknown) => error)) as ActiveCampaignApiError;
+		expect(failure.message).toBe('ActiveCampaign refused to update webhook 3: HTTP 422 – Invalid list');
+		expect(failure.hint).toContain('check that each chosen list still exists');
+	});
+
+	it('names a refused TLS certificate, with a hint, and does not retry it', async () => {
+		const certificate = Object.assign(new Error('certificate has expired'), { code: 'CERT_HAS_EXPIRED' });
+		const wrapped = Object.assign(new Error('n8n could not reach the API'), { cause: certificate });
+		const { client, requests } = scripted([wrapped]);
+		const failure = (await client.listWebhooks().catch((error: unknown) => error)) as ActiveCampaignApiError;
+		expect(failure).toBeInstanceOf(ActiveCampaignApiError);
+		expect({ message: failure.message, transient: failure.transient, requests: requests.length }).toEqual({
+			message: 'n8n refused the TLS certificate of https://acct.api-us1.com (CERT_HAS_EXPIRED)',
+			transient: false,
+			requests: 1,
+		});
+		expect(failure.hint).toContain('NODE_EXTRA_CA_CERTS');
+	});
+
 	it('rethrows transport errors that are not network failures', async () => {
 		const { client } = scripted([new Error('credentials missing')]);
 		await expect(client.listWebhooks()).rejects.toThrow('credentials missing');
