@@ -170,6 +170,13 @@ describe('2. list scoping', () => {
 	const listed = (listIds: string[]) => ({ ...setup({ events: ['update', 'unsubscribe', 'subscribe'], listIds }, { [STATE_KEY]: { secret: SECRET } }) });
 	const deliver = (trigger: TriggerSetup, body: string) => deliverToNode(trigger, { body, query: { secret: SECRET } });
 
+	it('takes events and lists an expression gives as one value or comma-separated text', async () => {
+		await activate(setup({ events: '={{ "update, subscribe" }}', sources: '={{ "public" }}', listIds: '={{ 2 }}' }));
+		expect(simulator().webhooks().map(({ events, sources, listid }) => ({ events, sources, listid }))).toEqual([
+			{ events: ['subscribe', 'update'], sources: ['public'], listid: '2' },
+		]);
+	});
+
 	it('emits an update carrying list=0 when lists are chosen: ActiveCampaign already narrowed it', async () => {
 		expect(bodyOf('update')).toContain('&list=0&');
 		expect(emitted((await deliver(listed(['2']), bodyOf('update'))).result)).toHaveLength(1);
@@ -236,6 +243,14 @@ describe('4. dedup windows', () => {
 		expect(1.07 * 60_000).not.toBe(64_200); // what floating point makes of it
 		expect(settingsFor({ options: { dedupWindowMinutes: 1.07 } }).windowMs).toBe(64_200);
 		expect(settingsFor({ options: { dedupWindowMinutes: 2.01 } }).windowMs).toBe(120_600);
+	});
+
+	it('takes a window an expression gives as text, and keeps the default when the text is no number', () => {
+		const byExpression = (minutes: unknown) =>
+			readSettings({ getNodeParameter: () => ({ dedupWindowMinutes: minutes }) } as never, { parameters: { options: '={{ $json.options }}' } } as never);
+		expect(byExpression('15').windowMs).toBe(15 * 60_000);
+		expect(byExpression('soon').windowMs).toBe(60 * 60_000);
+		expect(byExpression(null).windowMs).toBe(60 * 60_000);
 	});
 
 	it('runs an automation body again after the window, once for near-immediate copies', async () => {

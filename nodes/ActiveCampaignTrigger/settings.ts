@@ -162,11 +162,26 @@ export function nodeParameter<T>(context: ParameterContext, node: INode, name: s
 	return saved as T;
 }
 
+/**
+ * A multi-option parameter as a list of strings. Set by an expression it may be one value (a list id as a
+ * number) or comma-separated text ("1, 2") rather than a list.
+ */
+function stringList(value: unknown): string[] {
+	if (Array.isArray(value)) return value.map(String);
+	if (value === undefined || value === null) return [];
+	return String(value)
+		.split(',')
+		.map((one) => one.trim())
+		.filter(Boolean);
+}
+
 /** `node`: the node as the caller already read it (`getNode()` copies the whole node on every call). */
 export function readSettings(context: IWebhookFunctions | IHookFunctions, node: INode = context.getNode()): ReceiveSettings {
 	const kind = nodeParameter<WebhookKind>(context, node, 'webhookKind', 'subscriptions');
 	const options = nodeParameter<ReceiveOptions>(context, node, 'options', {});
-	const windowMinutes = options.dedupWindowMinutes ?? DEFAULT_WINDOW_MINUTES[kind];
+	// An expression may give text, or something that is no number at all: then the default window holds.
+	const givenMinutes = Number(options.dedupWindowMinutes ?? Number.NaN);
+	const windowMinutes = Number.isFinite(givenMinutes) ? givenMinutes : DEFAULT_WINDOW_MINUTES[kind];
 	const common = {
 		kind,
 		store: nodeParameter<DedupStore>(context, node, 'dedupStore', 'staticData'),
@@ -180,9 +195,9 @@ export function readSettings(context: IWebhookFunctions | IHookFunctions, node: 
 	if (kind === 'subscriptions') {
 		return {
 			...common,
-			events: nodeParameter<string[]>(context, node, 'events', []),
-			sources: nodeParameter<string[]>(context, node, 'sources', []),
-			listIds: nodeParameter<string[]>(context, node, 'listIds', []).map(String),
+			events: stringList(nodeParameter<unknown>(context, node, 'events', [])),
+			sources: stringList(nodeParameter<unknown>(context, node, 'sources', [])),
+			listIds: stringList(nodeParameter<unknown>(context, node, 'listIds', [])),
 		};
 	}
 	const eventNames = kind === 'custom' ? String(nodeParameter(context, node, 'customEvents', '')) : '';
