@@ -95,8 +95,12 @@ interface PooledConnection {
 	redis: StoreRedis;
 	/** Settles when the first connection is ready or has failed; later outages do not wait for it. */
 	firstConnect: Promise<unknown>;
-	/** From the first failed command until the next one that succeeds. */
+	/** Until firstConnect settles. */
+	connecting: boolean;
+	/** From the first failed command until the next claim that succeeds. */
 	outage: Outage;
+	/** What the connection last failed with (a refused password, say), until it is ready again. */
+	connectionError?: string;
 	lastUsed: number;
 }
 
@@ -107,7 +111,7 @@ interface PooledConnection {
  */
 export const pooling = { idleCloseMs: 5 * 60_000 };
 
-const CONNECT_TIMEOUT_MS = 2_000;
+export const CONNECT_TIMEOUT_MS = 2_000;
 
 /** One connection per process and credential; ioredis reconnects on its own; idle ones are closed. */
 const pool = new Map<string, PooledConnection>();
@@ -138,8 +142,6 @@ function connect(settings: RedisSettings): PooledConnection {
 			enableAutoPipelining: false,
 		}) as StoreRedis;
 		for (const [name, lua] of Object.entries(SCRIPTS)) redis.defineCommand(name, { numberOfKeys: 1, lua });
-		// Errors surface through the failed commands; without a listener ioredis would print each one.
-		redis.on('error', () => undefined);
 		// Connected, failed or timed out: either way the first command may go.
 		const firstConnect = Promise.race([
 			new Promise<void>((resolve) => {
@@ -148,7 +150,18 @@ function connect(settings: RedisSettings): PooledConnection {
 			}),
 			delay(CONNECT_TIMEOUT_MS),
 		]);
-		const entry: PooledConnection = { redis, firstConnect, outage: new Outage(), lastUsed: Date.now() };
+		const entry: PooledConnection = { redis, firstConnect, connecting: true, outage: new Outage(), lastUsed: Date.now() };
+		void firstConnect.then(() => {
+			entry.connecting = false;
+		});
+		// A failed command only says the connection is not ready; the warning names why, from here. (Without
+		// a listener ioredis would also print each error.)
+		redis.on('error', (error: Error) => {
+			entry.connectionError = error.message;
+		});
+		redis.on('ready', () => {
+			entry.connectionError = undefined;
+		});
 		void closeWhenIdle(key, entry);
 		pooled = entry;
 		pool.set(key, pooled);
@@ -166,7 +179,9 @@ async function closeWhenIdle(key: string, entry: PooledConnection): Promise<void
 	await close(entry.redis);
 }
 
+/** QUIT when Redis answers; a connection that is not ready (a Redis that never answers) is just dropped. */
 async function close(redis: Redis): Promise<void> {
+	if (redis.status !== 'ready') return redis.disconnect();
 	await redis.quit().catch(() => redis.disconnect());
 }
 
@@ -177,24 +192,28 @@ export function pooledConnectionCount(): number {
 
 const TIMED_OUT = Symbol('timed out');
 
-/** Runs one command; a failure or TIMED_OUT marks the store down (one warning), a success marks it back up. */
+/**
+ * Runs one command; a failure or TIMED_OUT marks the store down (one warning). Only a claim answered in time
+ * marks it back up: a settle waits as long as it takes, so its success says nothing about a slow Redis.
+ */
 async function attempt<T>(
 	pooled: PooledConnection,
 	log: NodeLog,
+	kind: 'claim' | 'settle',
 	command: () => Promise<T | typeof TIMED_OUT>,
 ): Promise<{ ok: true; value: T } | { ok: false }> {
 	let failure: string;
 	try {
-		await pooled.firstConnect;
 		const value = await command();
 		if (value !== TIMED_OUT) {
-			pooled.outage.recovered(log, 'ActiveCampaign Trigger: the Redis dedup store answers again; deduplication resumed');
+			if (kind === 'claim') pooled.outage.recovered(log, 'ActiveCampaign Trigger: the Redis dedup store answers again; deduplication resumed');
 			return { ok: true, value: value as T };
 		}
 		failure = `no answer within ${COMMAND_TIMEOUT_MS} ms`;
 	} catch (error) {
 		failure = (error as Error).message;
 	}
+	if (pooled.connectionError !== undefined) failure += `; the connection failed with: ${pooled.connectionError}`;
 	pooled.outage.failed(
 		log,
 		`ActiveCampaign Trigger: the Redis dedup store does not answer (${failure}); deliveries are emitted without deduplication until it does`,
@@ -240,13 +259,17 @@ export async function claimDelivery(settings: RedisSettings, key: string, window
 		// Through the pool again: a slow answer may come after an idle close. A failed settle leaves the pending
 		// claim to expire: a delayed retry at worst.
 		const current = connect(settings);
-		await attempt(current, log, async () =>
-			succeeded ? await current.redis.keepClaim(key, token, windowMs) : await current.redis.releaseClaim(key, token),
-		);
+		await attempt(current, log, 'settle', async () => {
+			await current.firstConnect;
+			return succeeded ? await current.redis.keepClaim(key, token, windowMs) : await current.redis.releaseClaim(key, token);
+		});
 	};
 	let landed: Promise<boolean> = Promise.resolve(false);
-	const claim = await attempt(pooled, log, async () => {
-		const command = pooled.redis.claim(key, token, Math.min(PENDING_MS, windowMs));
+	const claim = await attempt(pooled, log, 'claim', async () => {
+		// A new connection's first claim waits for it within the same deadline: a Redis that accepts the
+		// connection but never answers holds a delivery up no longer than a slow one.
+		const send = async () => await pooled.redis.claim(key, token, Math.min(PENDING_MS, windowMs));
+		const command = pooled.connecting ? pooled.firstConnect.then(send) : send();
 		landed = command.then(
 			(holder) => holder === token,
 			() => false,

@@ -2,10 +2,13 @@
  * The Redis dedup store against a real redis-server of the test's own: atomic claims, settling, expiry, and
  * outages (stopped, slow) that never lose a delivery.
  */
+import net from 'node:net';
+
 import Redis from 'ioredis';
 
 import {
 	COMMAND_TIMEOUT_MS,
+	CONNECT_TIMEOUT_MS,
 	claimDelivery,
 	closeRedisConnections,
 	dedupKey,
@@ -182,6 +185,59 @@ describe('outages', () => {
 		expect(await admin.get(key)).toBe('d');
 		expect(await admin.pttl(key)).toBeGreaterThan(30_000);
 		expect((await claimDelivery(settings, key, WINDOW_MS, log)).outcome).toBe('duplicate');
+	});
+
+	it('warns once while Redis stays slow, and says deduplication resumed only when a claim is answered in time', async () => {
+		// A claim answered in time first, so that no earlier test's outage is still open.
+		await claimDelivery(settings, newKey(), WINDOW_MS, new RecordingLog());
+		const log = new RecordingLog();
+		for (let delivery = 0; delivery < 3; delivery++) {
+			const slow = await whileRedisSleeps(1, async () => await claimDelivery(settings, newKey(), WINDOW_MS, log));
+			expect(slow.outcome).toBe('unavailable');
+			// The late claim is settled once Redis woke: an answer, but not one in time.
+			await (slow as Extract<Claim, { outcome: 'unavailable' }>).settle(true);
+		}
+		expect(log.lines).toEqual([
+			`warn: ActiveCampaign Trigger: the Redis dedup store does not answer (no answer within ${COMMAND_TIMEOUT_MS} ms); deliveries are emitted without deduplication until it does`,
+		]);
+		expect((await claimDelivery(settings, newKey(), WINDOW_MS, log)).outcome).toBe('claimed');
+		expect(log.lines.at(-1)).toBe('info: ActiveCampaign Trigger: the Redis dedup store answers again; deduplication resumed');
+	});
+
+	it('passes the first delivery through within the claim deadline when Redis accepts connections but never answers', async () => {
+		const accepted: net.Socket[] = [];
+		const silent = net.createServer((socket) => accepted.push(socket));
+		await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+		try {
+			const port = (silent.address() as net.AddressInfo).port;
+			const log = new RecordingLog();
+			const started = performance.now();
+			const claim = await claimDelivery({ ...settings, port }, newKey(), WINDOW_MS, log);
+			const waitedMs = performance.now() - started;
+			expect(claim.outcome).toBe('unavailable');
+			// Not the 2 s the connection itself may take: the deadline of a claim is COMMAND_TIMEOUT_MS (+50 ms).
+			expect(waitedMs).toBeLessThan(CONNECT_TIMEOUT_MS - 500);
+			expect(log.lines).toEqual([`warn: ActiveCampaign Trigger: the Redis dedup store does not answer (no answer within ${COMMAND_TIMEOUT_MS} ms); deliveries are emitted without deduplication until it does`]);
+		} finally {
+			await closeRedisConnections();
+			for (const socket of accepted) socket.destroy();
+			await new Promise((resolve) => silent.close(resolve));
+		}
+	});
+
+	it('names the cause in its warning when Redis refuses the credential', async () => {
+		await admin.call('ACL', 'SETUSER', 'dedup-test', 'on', '>right-password', '~*', '+@all');
+		const log = new RecordingLog();
+		try {
+			const claim = await claimDelivery({ ...settings, user: 'dedup-test', password: 'wrong-password' }, newKey(), WINDOW_MS, log);
+			expect(claim.outcome).toBe('unavailable');
+			expect(log.lines).toEqual([
+				"warn: ActiveCampaign Trigger: the Redis dedup store does not answer (Stream isn't writeable and enableOfflineQueue options is false; the connection failed with: WRONGPASS invalid username-password pair or user is disabled.); deliveries are emitted without deduplication until it does",
+			]);
+			expect(JSON.stringify(log.lines)).not.toContain('wrong-password');
+		} finally {
+			await closeRedisConnections();
+		}
 	});
 
 	it('gives up a late-landing claim when the delivery that went through was not answered with a 2xx', async () => {
