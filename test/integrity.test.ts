@@ -115,6 +115,16 @@ describe("1b. a copied workflow whose node kept the original's webhook id (same 
 		expect(simulator().webhooks()).toEqual(registered);
 	});
 
+	it("leaves an earlier version's webhook of the original alone when n8n removes the copy's, and the original removes it", async () => {
+		const secret = 'secret-of-an-earlier-version_0123';
+		const earlier = simulator().seedWebhook({ name: 'n8n: A / ActiveCampaign Trigger', url: `${ENDPOINT}?secret=${secret}`, events: ['subscribe'], sources: ['admin', 'public'], listid: '0' });
+		const original = setup({}, { [STATE_KEY]: { webhookPath: `${WEBHOOK_ID}/webhook`, secret, webhookIds: { production: [earlier.id] } } });
+		await deactivate(setup());
+		expect(simulator().webhooks()).toEqual([earlier]);
+		await deactivate(original);
+		expect(simulator().webhooks()).toEqual([]);
+	});
+
 	it('adopts and names a webhook an earlier version registered at its path without a workflow', async () => {
 		const secret = 'secret-of-an-earlier-version_0123';
 		const earlier = simulator().seedWebhook({ name: 'n8n: A / ActiveCampaign Trigger', url: `${ENDPOINT}?secret=${secret}`, events: ['subscribe'], sources: ['admin', 'public'], listid: '0' });
@@ -143,6 +153,14 @@ describe('1c. nodes without a webhook id (created outside the editor): n8n puts 
 		expect(urls()).toEqual([pathOfNode(first), pathOfNode(second)]);
 		await deactivate(second);
 		expect(urls()).toEqual([pathOfNode(first)]);
+	});
+
+	it("keeps the state an earlier version recorded under the path's last two segments (its secret stays)", async () => {
+		const secret = 'secret-of-an-earlier-version_0123';
+		const trigger = { ...withoutWebhookId('ACTrigger'), staticData: { 'node:ACTrigger': { webhookPath: 'actrigger/webhook', secret } } };
+		await activate(trigger);
+		expect(trigger.staticData['node:ACTrigger']).toMatchObject({ secret, webhookPath: `${trigger.workflowId}/actrigger/webhook`, workflowId: trigger.workflowId });
+		expect(simulator().webhooks().map((webhook) => webhook.url)).toEqual([`${pathOfNode(trigger)}?secret=${secret}&workflow=${trigger.workflowId}`]);
 	});
 
 	it('refuses a name n8n would percent-encode into the URL, with a hint to rename the node', async () => {
@@ -251,6 +269,7 @@ describe('4. dedup windows', () => {
 		expect(byExpression('15').windowMs).toBe(15 * 60_000);
 		expect(byExpression('soon').windowMs).toBe(60 * 60_000);
 		expect(byExpression(null).windowMs).toBe(60 * 60_000);
+		for (const blank of ['', '  ', true]) expect(byExpression(blank).windowMs).toBe(60 * 60_000);
 	});
 
 	it('runs an automation body again after the window, once for near-immediate copies', async () => {

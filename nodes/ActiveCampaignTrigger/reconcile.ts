@@ -112,11 +112,19 @@ function normalisedFields(fields: WebhookFields): Record<keyof WebhookFields, st
 	const ids = (values: readonly string[]) => [...new Set(values.map((value) => value.trim().toLowerCase()))].sort().join(', ');
 	return {
 		name: fields.name.trim(),
-		url: parseUrl(fields.url.trim())?.href ?? fields.url.trim(),
+		url: comparableUrl(fields.url.trim()),
 		events: ids(fields.events),
 		sources: ids(fields.sources),
 		listid: String(Number(fields.listid) || 0),
 	};
+}
+
+/** A URL with its query parameters in one order: the secret and the workflow may come back either way. */
+function comparableUrl(url: string): string {
+	const parsed = parseUrl(url);
+	if (parsed === undefined) return url;
+	parsed.searchParams.sort();
+	return parsed.href;
 }
 
 /** The fields in which a remote webhook differs from the wanted one, both normalised. */
@@ -233,7 +241,8 @@ export async function reconcile(
 		for (const fields of plan.create) {
 			const created = await settle(client.createWebhook(fields));
 			if (created.ok) continue;
-			if (!isTransient(created.error)) throw created.error;
+			// A 429 that outlasted the client's retries created nothing: another round would only add to the load.
+			if (!isTransient(created.error) || created.error.status === 429) throw created.error;
 			// It may or may not exist now; the next round's listing tells.
 			lastFailure = created.error;
 			unclear = true;
@@ -247,7 +256,7 @@ export async function reconcile(
 		`ActiveCampaign's webhooks did not settle after ${maxRounds} attempts${lastFailure ? `: ${lastFailure.message}` : ''}`,
 		lastFailure?.status,
 		true,
-		`${lastFailure?.status === 429 ? 'ActiveCampaign is rate limiting this account' : 'ActiveCampaign is failing or slow right now'}. Activate the workflow again later; nothing will be duplicated.`,
+		'ActiveCampaign is failing or slow right now. Activate the workflow again later; nothing will be duplicated.',
 	);
 }
 
@@ -274,7 +283,9 @@ export interface RemoveResult {
 
 /**
  * Deletes every webhook this node owns (and, for a production removal, its webhooks under other slots' paths),
- * then lists again to verify, since a 404 on DELETE is taken as "already gone" and a listing is the only proof.
+ * a webhook that names no workflow (an earlier version's) only when the node remembers registering it: a copy
+ * that kept the node's webhook id has the same path, and n8n removes its webhooks when it refuses to activate
+ * it. Then lists again to verify, since a 404 on DELETE is taken as "already gone" and a listing is the only proof.
  * Without a listing nothing is deleted: a remembered id alone could be another workflow's webhook.
  */
 export async function removeOwned(
@@ -291,6 +302,7 @@ export async function removeOwned(
 		}
 		const targets = listing.value
 			.filter((webhook) => isOwned(webhook, ownership) || isOtherSlot(webhook, ownership))
+			.filter((webhook) => ownerOf(webhook.url) !== undefined || knownIds.includes(webhook.id))
 			.map(({ id }) => id);
 		if (targets.length === 0) return { remaining: [], failures: [] };
 

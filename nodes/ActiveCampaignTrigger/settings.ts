@@ -163,6 +163,17 @@ export function nodeParameter<T>(context: ParameterContext, node: INode, name: s
 }
 
 /**
+ * A window in minutes as a number, or as text an expression gave ("15"); undefined for anything else (blank
+ * text, a boolean, "soon"), which then keeps the default window.
+ */
+function minutesOf(value: unknown): number | undefined {
+	if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+	if (typeof value !== 'string' || value.trim() === '') return undefined;
+	const minutes = Number(value);
+	return Number.isFinite(minutes) ? minutes : undefined;
+}
+
+/**
  * A multi-option parameter as a list of strings. Set by an expression it may be one value (a list id as a
  * number) or comma-separated text ("1, 2") rather than a list.
  */
@@ -179,9 +190,7 @@ function stringList(value: unknown): string[] {
 export function readSettings(context: IWebhookFunctions | IHookFunctions, node: INode = context.getNode()): ReceiveSettings {
 	const kind = nodeParameter<WebhookKind>(context, node, 'webhookKind', 'subscriptions');
 	const options = nodeParameter<ReceiveOptions>(context, node, 'options', {});
-	// An expression may give text, or something that is no number at all: then the default window holds.
-	const givenMinutes = Number(options.dedupWindowMinutes ?? Number.NaN);
-	const windowMinutes = Number.isFinite(givenMinutes) ? givenMinutes : DEFAULT_WINDOW_MINUTES[kind];
+	const windowMinutes = minutesOf(options.dedupWindowMinutes) ?? DEFAULT_WINDOW_MINUTES[kind];
 	const common = {
 		kind,
 		store: nodeParameter<DedupStore>(context, node, 'dedupStore', 'staticData'),

@@ -110,12 +110,20 @@ export function claimNodeState(context: IHookFunctions): NodeState {
 	const webhookPath = webhookPathOf(context);
 	const workflowId = context.getWorkflow().id;
 	const copied = (key: 'webhookPath' | 'workflowId', value: string | undefined) => staticData[key] !== undefined && staticData[key] !== value;
-	if (copied('webhookPath', webhookPath) || copied('workflowId', workflowId)) {
+	if ((copied('webhookPath', webhookPath) && !isEarlierFormOf(staticData, webhookPath)) || copied('workflowId', workflowId)) {
 		context.logger.info('ActiveCampaign Trigger: static data copied from another node was discarded');
 		for (const key of Object.keys(staticData)) delete staticData[key];
 	}
 	Object.assign(staticData, { webhookPath, workflowId });
 	return nodeState(staticData);
+}
+
+/**
+ * 0.1.0 recorded the last two segments of the path, also for a node without a webhook id, whose path has
+ * three (`<workflowId>/<name>/webhook`); its state, which names no workflow, is this node's own.
+ */
+function isEarlierFormOf(staticData: { webhookPath?: unknown; workflowId?: unknown }, webhookPath: string): boolean {
+	return staticData.workflowId === undefined && webhookPath.endsWith(`/${String(staticData.webhookPath)}`);
 }
 
 /**
