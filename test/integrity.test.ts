@@ -195,6 +195,13 @@ describe('2. list scoping', () => {
 		]);
 	});
 
+	it('takes list 0 from an expression as all lists, at registration and at delivery alike', async () => {
+		const trigger = setup({ events: ['subscribe'], listIds: '={{ "0" }}' }, { [STATE_KEY]: { secret: SECRET } });
+		await activate(trigger);
+		expect(simulator().webhooks().map(({ listid }) => listid)).toEqual(['0']);
+		expect(emitted((await deliverToNode(trigger, { body: bodyOf('subscribe'), query: { secret: SECRET } })).result)).toHaveLength(1);
+	});
+
 	it('emits an update carrying list=0 when lists are chosen: ActiveCampaign already narrowed it', async () => {
 		expect(bodyOf('update')).toContain('&list=0&');
 		expect(emitted((await deliver(listed(['2']), bodyOf('update'))).result)).toHaveLength(1);
@@ -297,6 +304,13 @@ describe('5. the pasted kinds keep no secret in a parameter', () => {
 		expect(trigger.description.credentials).toContainEqual(
 			expect.objectContaining({ name: 'httpQueryAuth', required: true, displayOptions: { show: { webhookKind: ['automation', 'custom'] } } }),
 		);
+	});
+
+	it('answers 503 with the fix, starting nothing, when the Query Auth credential cannot be read after activation', async () => {
+		const orphaned = setup({ webhookKind: 'automation' });
+		const { result, response } = await deliverToNode(orphaned, { body: bodyOf('(automation)'), query: { secret: PASTED_SECRET } });
+		expect(result).toEqual({ noWebhookResponse: true });
+		expect(response).toEqual({ status: 503, json: { message: "The node's Query Auth credential cannot be read; pick one in the node and activate again" } });
 	});
 
 	it('refuses activation without a Query Auth credential (a node from before the change), naming the fix', async () => {

@@ -218,10 +218,10 @@ function place(body: Record<string, unknown>, key: string, value: string, maxDep
  * limit, and numbers PHP's `[]` elements; {@link readBracketKeys} reads the common shapes faster.
  */
 export function parseFormWithQs(text: string, limits: ParseLimits): ParseResult {
-	const appended = EMPTY_BRACKETS.test(text) ? numberEmptyBrackets(text) : undefined;
 	const pairs: string[] = [];
 	decodedPairs = pairs;
 	try {
+		const appended = EMPTY_BRACKETS.test(text) ? numberEmptyBrackets(text, limits.maxDepth) : undefined;
 		const body = qs.parse(appended?.text ?? text, {
 			// Keeps keys such as `constructor` or `toString` (possible personalisation tags in automation
 			// webhooks) as own data properties; by default qs drops them silently. The keys that could
@@ -265,7 +265,7 @@ const EMPTY_BRACKETS = /\[\]|%5B%5D/i;
  * so each `[]` is numbered first (`list[0][id]`, `list[1][id]`, counted per prefix the way PHP appends), and
  * the containers it numbered become arrays after parsing. Keys without `[]` are passed on as written.
  */
-function numberEmptyBrackets(text: string): { text: string; lists: string[][] } {
+function numberEmptyBrackets(text: string, maxDepth: number): { text: string; lists: string[][] } {
 	const counters = new Map<string, number>();
 	const lists = new Map<string, string[]>();
 	const parts = text.split('&').map((part) => {
@@ -274,6 +274,9 @@ function numberEmptyBrackets(text: string): { text: string; lists: string[][] } 
 		if (!EMPTY_BRACKETS.test(rawKey)) return part;
 		let numbered = '';
 		let rest = decodeComponent(rawKey);
+		// Refused before numbering, which costs more per `[]` the longer the key: a few kilobytes of `[]` in
+		// one key would otherwise hold the process for seconds (qs refuses such keys, but only after this).
+		if (bracketCount(rest) > maxDepth) throw new RangeError('Input depth exceeded the depth option');
 		for (let at = rest.indexOf('[]'); at > 0 || (at === 0 && numbered !== ''); at = rest.indexOf('[]')) {
 			const prefix = numbered + rest.slice(0, at);
 			const index = counters.get(prefix) ?? 0;
@@ -285,6 +288,12 @@ function numberEmptyBrackets(text: string): { text: string; lists: string[][] } 
 		return encodeURIComponent(numbered + rest) + (equals === -1 ? '' : part.slice(equals));
 	});
 	return { text: parts.join('&'), lists: [...lists.values()] };
+}
+
+function bracketCount(key: string): number {
+	let count = 0;
+	for (let at = key.indexOf('['); at !== -1; at = key.indexOf('[', at + 1)) count++;
+	return count;
 }
 
 /** `list[0][b]` → `["list", "0", "b"]`, the way qs splits a key. */

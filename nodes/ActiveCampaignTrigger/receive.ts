@@ -144,7 +144,14 @@ export async function receiveDelivery(context: IWebhookFunctions): Promise<IWebh
 	const secret =
 		settings.kind === 'subscriptions'
 			? { name: SECRET_PARAMETER, value: state.secret ?? '' }
-			: await readQueryAuth(context, true, node);
+			: await readQueryAuth(context, true, node).catch(() => undefined);
+	if (secret === undefined) {
+		// The credential was deleted or unshared since activation: 503, so the sender may retry once it is back.
+		const reason = "The node's Query Auth credential cannot be read; pick one in the node and activate again";
+		context.logger.warn(`ActiveCampaign Trigger refused a delivery (HTTP 503): ${reason}`);
+		context.getResponseObject().status(503).json({ message: reason });
+		return { noWebhookResponse: true };
+	}
 	const contentType = context.getRequestObject().headers['content-type'];
 	const decision = decideDelivery(
 		{

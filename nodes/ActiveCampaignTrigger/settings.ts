@@ -206,7 +206,8 @@ export function readSettings(context: IWebhookFunctions | IHookFunctions, node: 
 			...common,
 			events: stringList(nodeParameter<unknown>(context, node, 'events', [])),
 			sources: stringList(nodeParameter<unknown>(context, node, 'sources', [])),
-			listIds: stringList(nodeParameter<unknown>(context, node, 'listIds', [])),
+			// List 0 is "all lists" (as registered): no filter, so no list-scoped event is dropped for it.
+			listIds: stringList(nodeParameter<unknown>(context, node, 'listIds', [])).filter((id) => Number(id) !== 0),
 		};
 	}
 	const eventNames = kind === 'custom' ? String(nodeParameter(context, node, 'customEvents', '')) : '';
