@@ -125,24 +125,33 @@ export function isNetworkError(error: unknown): boolean {
 /** Node's codes for a TLS certificate it refused (expired, self-signed, for another host, unknown issuer). */
 const isCertificateCode = (code: string) => /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/.test(code);
 
+interface ErrorLink {
+	code?: unknown;
+	httpCode?: unknown;
+	name?: unknown;
+	cause?: unknown;
+}
+
+/** An error and its causes, at most five deep. */
+function* causeChain(error: unknown): Generator<ErrorLink> {
+	for (let current = error, depth = 0; current && depth < 5; depth++) {
+		yield current as ErrorLink;
+		current = (current as ErrorLink).cause;
+	}
+}
+
 /** The first transport error code down the `cause` chain that `matches`. */
 function transportCode(error: unknown, matches: (code: string) => boolean): string | undefined {
-	for (let current = error, depth = 0; current && depth < 5; depth++) {
-		const { code, httpCode, cause } = current as { code?: unknown; httpCode?: unknown; cause?: unknown };
+	for (const { code, httpCode } of causeChain(error)) {
 		if (typeof code === 'string' && matches(code)) return code;
 		// n8n-workflow 1.x's NodeApiError drops an Error cause and keeps axios' code as its httpCode.
 		if (typeof httpCode === 'string' && matches(httpCode)) return httpCode;
-		current = cause;
 	}
 	return undefined;
 }
 
 function hasName(error: unknown, names: readonly string[]): boolean {
-	for (let current = error, depth = 0; current && depth < 5; depth++) {
-		const { name, cause } = current as { name?: unknown; cause?: unknown };
-		if (typeof name === 'string' && names.includes(name)) return true;
-		current = cause;
-	}
+	for (const { name } of causeChain(error)) if (typeof name === 'string' && names.includes(name)) return true;
 	return false;
 }
 
@@ -452,10 +461,6 @@ function errorDetail(body: unknown): string | undefined {
 }
 
 function describeNetworkError(error: unknown): string {
-	for (let current = error, depth = 0; current && depth < 5; depth++) {
-		const { code, cause } = current as { code?: unknown; cause?: unknown };
-		if (typeof code === 'string') return code;
-		current = cause;
-	}
+	for (const { code } of causeChain(error)) if (typeof code === 'string') return code;
 	return 'timeout';
 }

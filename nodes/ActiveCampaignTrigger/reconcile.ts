@@ -248,7 +248,7 @@ export async function reconcile(
 			unclear = true;
 			options.log?.(`Creating an ActiveCampaign webhook got no clear answer (${lastFailure.message}); checking again`);
 		}
-		// A failing or rate-limiting API gets time to recover before it is asked again.
+		// A failing API gets time to recover before it is asked again.
 		if (unclear && round < maxRounds) await client.backOff(round);
 	}
 	if (stubborn) throw storedDifferently(stubborn);
