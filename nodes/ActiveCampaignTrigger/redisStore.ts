@@ -93,10 +93,11 @@ let claims = 0;
 
 interface PooledConnection {
 	redis: StoreRedis;
-	/** Settles when the first connection is ready or has failed; later outages do not wait for it. */
-	firstConnect: Promise<unknown>;
-	/** Until firstConnect settles. */
-	connecting: boolean;
+	/**
+	 * Settles when the first connection is ready or has failed, and is then cleared; later outages do not
+	 * wait for it.
+	 */
+	firstConnect?: Promise<unknown>;
 	/** From the first failed command until the next claim that succeeds. */
 	outage: Outage;
 	/** What the connection last failed with (a refused password, say), until it is ready again. */
@@ -150,9 +151,9 @@ function connect(settings: RedisSettings): PooledConnection {
 			}),
 			delay(CONNECT_TIMEOUT_MS),
 		]);
-		const entry: PooledConnection = { redis, firstConnect, connecting: true, outage: new Outage(), lastUsed: Date.now() };
+		const entry: PooledConnection = { redis, firstConnect, outage: new Outage(), lastUsed: Date.now() };
 		void firstConnect.then(() => {
-			entry.connecting = false;
+			entry.firstConnect = undefined;
 		});
 		// A failed command only says the connection is not ready; the warning names why, from here. (Without
 		// a listener ioredis would also print each error.)
@@ -269,7 +270,7 @@ export async function claimDelivery(settings: RedisSettings, key: string, window
 		// A new connection's first claim waits for it within the same deadline: a Redis that accepts the
 		// connection but never answers holds a delivery up no longer than a slow one.
 		const send = async () => await pooled.redis.claim(key, token, Math.min(PENDING_MS, windowMs));
-		const command = pooled.connecting ? pooled.firstConnect.then(send) : send();
+		const command = pooled.firstConnect ? pooled.firstConnect.then(send) : send();
 		landed = command.then(
 			(holder) => holder === token,
 			() => false,
