@@ -143,6 +143,8 @@ export interface N8nInstance {
 
 const READY_TIMEOUT_MS = 180_000;
 const STOP_TIMEOUT_MS = 45_000;
+/** n8n's REST and public API answer in well under a second; one that takes this long has hung. */
+const REQUEST_TIMEOUT_MS = 120_000;
 const PUBLICATION_TIMEOUT_MS = 150_000;
 const POLL_INTERVAL_MS = 250;
 
@@ -609,6 +611,9 @@ class RunningN8n implements N8nInstance {
 			method,
 			headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
 			body: body === undefined ? undefined : JSON.stringify(body),
+			signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+		}).catch((error: Error) => {
+			throw new Error(`n8n ${this.version}: ${method} ${route} got no answer (${error.message}):\n${this.logTail()}`);
 		});
 		const authCookie = response.headers.getSetCookie().find((cookie) => cookie.startsWith('n8n-auth='));
 		if (authCookie) this.sessionCookie = authCookie.split(';')[0];
