@@ -87,11 +87,42 @@ describe('toItem: event', () => {
 		},
 	);
 
-	it('prefers `type` over an `event` field, which then stays in raw only', () => {
+	it('prefers `type` over an `event` field, which is then kept under bodyFields', () => {
 		const result = toItem({ type: 'update', event: 'other' }, { includeRaw: true });
 		expect(result).toEqual({
 			ok: true,
-			item: { ...ITEM_HEAD, occurredAt: null, initiatedFrom: null, initiatedBy: null, raw: { type: 'update', event: 'other' } },
+			item: {
+				...ITEM_HEAD,
+				occurredAt: null,
+				initiatedFrom: null,
+				initiatedBy: null,
+				bodyFields: { event: 'other' },
+				raw: { type: 'update', event: 'other' },
+			},
+		});
+	});
+
+	it('keeps a custom payload\'s keys named like the item\'s own fields under bodyFields, as sent', () => {
+		const body = {
+			type: 'order.created',
+			event: { id: 7, total: '12.50' },
+			occurredAt: 1717171717,
+			listId: 9,
+			raw: 'x',
+			bodyFields: ['y'],
+			order: { id: 7 },
+		};
+		expect(toItem(body, { includeRaw: false, anyShape: true })).toEqual({
+			ok: true,
+			item: {
+				event: 'order.created',
+				occurredAt: null,
+				initiatedFrom: null,
+				initiatedBy: null,
+				listId: null,
+				order: { id: 7 },
+				bodyFields: { event: { id: 7, total: '12.50' }, occurredAt: 1717171717, listId: 9, raw: 'x', bodyFields: ['y'] },
+			},
 		});
 	});
 

@@ -80,6 +80,23 @@ describe('parseDeliveryBody: form bodies', () => {
 		expect(parsedBody(parseDeliveryBody('note=Caf%E9+%E2%9C%93', FORM))).toEqual({ note: 'Caf%E9 ✓' });
 	});
 
+	it('gives the body as sent beside the parse when a % is kept as written, so that bodies reading alike stay apart', () => {
+		for (const body of ['note=Caf%E9', 'note=100%25+sure+%ZZ', 'x%E2%5D[]=1']) {
+			expect(parseDeliveryBody(body, FORM)).toMatchObject({ ok: true, asSent: body });
+		}
+		expect(parseDeliveryBody('note=Caf%25E9', FORM)).not.toHaveProperty('asSent');
+		expect(parseDeliveryBody('note=Caf%C3%A9+%5B1%5D', FORM)).not.toHaveProperty('asSent');
+	});
+
+	it('gives the bytes as sent (as Latin-1) when they are not UTF-8, for a form and a JSON body', () => {
+		const form = Buffer.from([...Buffer.from('note=Caf'), 0xe9]);
+		expect(parseDeliveryBody(form, FORM)).toEqual({ ok: true, body: { note: 'Caf\ufffd' }, pairs: ['note', 'Caf\ufffd'], asSent: 'note=Caf\u00e9' });
+		const json = Buffer.from([...Buffer.from('{"note":"Caf'), 0xff, ...Buffer.from('"}')]);
+		expect(parseDeliveryBody(json, 'application/json')).toEqual({ ok: true, body: { note: 'Caf\ufffd' }, asSent: '{"note":"Caf\u00ff"}' });
+		// A replacement character sent as UTF-8 is content like any other.
+		expect(parseDeliveryBody(Buffer.from('note=\ufffd'), FORM)).not.toHaveProperty('asSent');
+	});
+
 	it('keeps empty values as empty strings', () => {
 		expect(parsedBody(parseDeliveryBody('orgname=&contact[tags]=', FORM))).toEqual({ orgname: '', contact: { tags: '' } });
 	});

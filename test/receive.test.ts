@@ -27,7 +27,7 @@ function setup(parameters: TriggerSetup['parameters'] = {}): TriggerSetup {
 	};
 }
 
-const deliver = (trigger: TriggerSetup, body: string, query: Record<string, string> = { secret: SECRET }, contentType?: string) =>
+const deliver = (trigger: TriggerSetup, body: string | Buffer, query: Record<string, string> = { secret: SECRET }, contentType?: string) =>
 	deliverToNode(trigger, { body, query, contentType });
 const emitted = (result: { workflowData?: Array<Array<{ json: unknown }>> }) =>
 	(result.workflowData ?? []).flat().map((item) => item.json);
@@ -201,6 +201,23 @@ describe('deduplication', () => {
 		await deliver(trigger, 'type=update&list=0&contact[id]=7&contact[email]=x%40example.com&date_time=2024-01-01T00:00:00Z');
 		const reordered = await deliver(trigger, 'contact[email]=x%40example.com&date_time=2024-01-01T00:00:00Z&list=0&type=update&contact[id]=7');
 		expect(emitted(reordered.result)).toEqual([]);
+	});
+
+	it('tells apart bodies that read alike only because a % or a byte could not be decoded, and still drops their copies', async () => {
+		const trigger = setup();
+		const subscribe = bodyOf('subscribe');
+		const latin1 = (text: string) => Buffer.from(text, 'latin1');
+		const alike = [
+			[`${subscribe}&note=Caf%E9`, `${subscribe}&note=Caf%25E9`],
+			[`${subscribe}&note=%ZZ`, `${subscribe}&note=%25ZZ`],
+			[latin1(`${subscribe}&note=\u00e9`), latin1(`${subscribe}&note=\u00ff`)],
+		];
+		for (const [first, second] of alike) {
+			const items = [...emitted((await deliver(trigger, first)).result), ...emitted((await deliver(trigger, second)).result)];
+			expect(items).toHaveLength(2);
+			expect((items[0] as { note: string }).note).toBe((items[1] as { note: string }).note);
+			expect(emitted((await deliver(trigger, first)).result)).toEqual([]);
+		}
 	});
 
 	it('emits exactly once for identical deliveries in flight at the same moment', async () => {

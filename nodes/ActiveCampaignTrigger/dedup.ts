@@ -111,6 +111,15 @@ export function formFingerprint(pairs: readonly string[]): string {
 	return hash('sha256', text, 'hex').slice(0, 16);
 }
 
+/**
+ * The fingerprint of a body as sent, for one whose decoded content does not pin it down (see `asSent` in
+ * parse.ts): `%E9` and `%25E9` both read as "%E9", yet they are two events, and neither may be dropped as the
+ * other's copy. A copy of such a body is still one: ActiveCampaign sends the same bytes again.
+ */
+export function asSentFingerprint(text: string): string {
+	return hash('sha256', `as sent:${text}`, 'hex').slice(0, 16);
+}
+
 /** The keys of the last form body fingerprinted, in body order, and its pairs' indices ordered by key. */
 let lastKeys: readonly string[] = [];
 let lastOrder: readonly number[] = [];

@@ -26,6 +26,8 @@ export type DeliveryItem = {
 	list?: Exclude<KnownBody['list'], string>;
 	/** The nested parse, untouched; only with `includeRaw`. */
 	raw?: Record<string, unknown>;
+	/** Body keys named like one of the fields above (never in ActiveCampaign's standard events), as sent. */
+	bodyFields?: Record<string, unknown>;
 } & Omit<KnownBody, 'type' | 'initiated_from' | 'initiated_by' | 'list'> & { [key: string]: unknown };
 
 export type ToItemResult = { ok: true; item: DeliveryItem } | { ok: false; reason: string };
@@ -35,9 +37,10 @@ const EVENT_NAME_KEYS = ['event', 'webhook_event', 'topic'] as const;
 
 /**
  * The item's own fields. A body key with one of these names (ActiveCampaign sends none of them; a custom
- * payload might) cannot also sit at the top of the item: it is reachable under `raw` only.
+ * payload might: an `event` object beside `type`) cannot also sit at the top of the item: it is kept, as
+ * sent, under `bodyFields`.
  */
-const ITEM_FIELDS = new Set(['event', 'occurredAt', 'initiatedFrom', 'initiatedBy', 'listId', 'raw']);
+const ITEM_FIELDS = new Set(['event', 'occurredAt', 'initiatedFrom', 'initiatedBy', 'listId', 'raw', 'bodyFields']);
 
 /**
  * Names the event of a delivery:
@@ -134,19 +137,21 @@ export function toItem(body: Record<string, unknown>, options: { includeRaw: boo
 		initiatedBy: textOrNull(data.initiated_by),
 		listId: listIsId && data.list !== '0' && data.list !== '' ? data.list : null,
 	};
+	const bodyFields: Record<string, unknown> = {};
 	for (const key of Object.keys(data)) {
 		if (
 			key === from ||
 			(key === 'initiated_from' && typeof data.initiated_from === 'string') ||
 			(key === 'initiated_by' && typeof data.initiated_by === 'string') ||
 			(key === 'date_time' && typeof data.date_time === 'string' && (dateTime === undefined || occurredAt !== null)) ||
-			(key === 'list' && listIsId) ||
-			ITEM_FIELDS.has(key)
+			(key === 'list' && listIsId)
 		) {
 			continue;
 		}
-		item[key] = data[key];
+		if (ITEM_FIELDS.has(key)) bodyFields[key] = data[key];
+		else item[key] = data[key];
 	}
+	if (Object.keys(bodyFields).length > 0) item.bodyFields = bodyFields;
 	if (options.includeRaw) item.raw = body;
 	return { ok: true, item: item as DeliveryItem };
 }

@@ -33,8 +33,13 @@ export const DEFAULT_PARSE_LIMITS: Readonly<ParseLimits> = {
 };
 
 export type ParseResult =
-	/** `pairs`: a form body's decoded keys and values in body order, `[key, value, key, value, …]`. */
-	| { ok: true; body: Record<string, unknown>; pairs?: string[] }
+	/**
+	 * `pairs`: a form body's decoded keys and values in body order, `[key, value, key, value, …]`.
+	 * `asSent`: only when decoding kept or replaced something it could not read (bytes that are not UTF-8, a
+	 * percent escape that is not), so that two different bodies may decode alike: the body as sent (bytes as
+	 * Latin-1), which the fingerprint is then taken of.
+	 */
+	| { ok: true; body: Record<string, unknown>; pairs?: string[]; asSent?: string }
 	| { ok: false; status: 400 | 413 | 415; reason: string };
 
 type Refusal = Extract<ParseResult, { ok: false }>;
@@ -86,6 +91,7 @@ function decodeComponent(encoded: string): string {
 	try {
 		return decodeURIComponent(text);
 	} catch {
+		keptEscapes = true;
 		// Run by run as qs would see the text: with encoded brackets already read as brackets (literalBrackets)
 		return literalBrackets(text).replace(PERCENT_RUN, (run) => {
 			try {
@@ -96,6 +102,12 @@ function decodeComponent(encoded: string): string {
 		});
 	}
 }
+
+/**
+ * Whether the form body being read kept a `%` as written (a run of escapes that is not UTF-8, or a `%` that
+ * starts none): `%E9` and `%25E9`, or `%ZZ` and `%25ZZ`, then read alike.
+ */
+let keptEscapes = false;
 
 /** The pairs of the form body qs is parsing now (qs parses synchronously, one body at a time). */
 let decodedPairs: string[] = [];
@@ -130,8 +142,10 @@ function parseForm(text: string, limits: ParseLimits): ParseResult {
 	if (parameters > limits.maxParameters) {
 		return refuse(413, `Body has ${parameters} parameters, over the limit of ${limits.maxParameters} (maxParameters)`);
 	}
+	keptEscapes = false;
 	const read = readBracketKeys(text, limits.maxDepth);
-	return read === undefined ? parseFormWithQs(text, limits) : { ok: true, ...read };
+	const result: ParseResult = read === undefined ? parseFormWithQs(text, limits) : { ok: true, ...read };
+	return result.ok && keptEscapes ? { ...result, asSent: text } : result;
 }
 
 /**
@@ -441,5 +455,21 @@ export function parseDeliveryBody(
 	const text = typeof rawBody === 'string' ? rawBody : rawBody.toString('utf8');
 	if (text.trim() === '') return refuse(400, 'Empty body');
 
-	return mediaType.kind === 'form' ? parseForm(text, resolved) : parseJson(text, resolved);
+	const result = mediaType.kind === 'form' ? parseForm(text, resolved) : parseJson(text, resolved);
+	// Bytes that are not UTF-8 each became U+FFFD: the body as sent tells such bodies apart.
+	if (result.ok && typeof rawBody !== 'string' && text.includes('\uFFFD') && !isUtf8(rawBody)) {
+		return { ...result, asSent: rawBody.toString('latin1') };
+	}
+	return result;
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+function isUtf8(bytes: Buffer): boolean {
+	try {
+		strictUtf8.decode(bytes);
+		return true;
+	} catch {
+		return false;
+	}
 }

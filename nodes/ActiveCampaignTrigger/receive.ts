@@ -5,7 +5,7 @@
 import type { IDataObject, INode, INodeExecutionData, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
 
 import { isListScoped, SOURCE_IDS } from './catalog';
-import { fingerprint, formFingerprint, recordDelivery } from './dedup';
+import { asSentFingerprint, fingerprint, formFingerprint, recordDelivery } from './dedup';
 import { SECRET_PARAMETER } from './deliveryUrl';
 import { NAMES_WAIT_MS, fieldNamesFor, nameFields } from './fieldNames';
 import { toItem, type DeliveryItem } from './normalise';
@@ -90,12 +90,12 @@ export function decideDelivery(
 	const reason = filterReason(item, settings);
 	if (reason) return { outcome: { action: 'drop', event: item.event, reason } };
 	if (!settings.deduplicate) return { outcome: { action: 'emit', item } };
-	const { body, pairs } = parsed;
-	const fp = pairs === undefined ? fingerprint(body) : formFingerprint(pairs);
+	const { body, pairs, asSent } = parsed;
+	const fp = asSent !== undefined ? asSentFingerprint(asSent) : pairs === undefined ? fingerprint(body) : formFingerprint(pairs);
 	if (settings.store === 'redis') return { outcome: { action: 'emit', item }, fingerprint: fp };
 
 	// 0.1.0 fingerprinted form bodies like JSON ones; its entries are looked up that way too while live.
-	const legacy = pairs === undefined ? undefined : () => fingerprint(body);
+	const legacy = pairs === undefined || asSent !== undefined ? undefined : () => fingerprint(body);
 	const recorded = recordDelivery(dedup.state, dedup.scope, fp, dedup.now, { windowMs: settings.windowMs }, legacy);
 	// n8n writes static data back to its database only when it changed: not for most duplicates.
 	return {

@@ -202,7 +202,7 @@ export interface RecordedResponse {
  */
 export async function deliverToNode(
 	setup: TriggerSetup,
-	request: { body: string; contentType?: string; query?: IDataObject; withoutRawBody?: boolean },
+	request: { body: string | Buffer; contentType?: string; query?: IDataObject; withoutRawBody?: boolean },
 	mode: WorkflowExecuteMode = 'webhook',
 ) {
 	const { workflow, node } = workflowFor(setup);
@@ -210,7 +210,7 @@ export async function deliverToNode(
 	const httpRequest: Partial<FakeRequest> = {
 		...(request.withoutRawBody ? {} : { rawBody: Buffer.from(request.body) }),
 		// n8n's own body parsing: JSON, or a flat form whose repeated keys become arrays.
-		body: (contentType.includes('json') ? parseJsonOrEmpty(request.body) : parseQueryString(request.body)) as IDataObject,
+		body: (contentType.includes('json') ? parseJsonOrEmpty(String(request.body)) : parseQueryString(String(request.body))) as IDataObject,
 		headers: { 'content-type': contentType },
 		query: request.query ?? {},
 		url: `/webhook/${WEBHOOK_ID}/webhook?${queryString(request.query ?? {})}`,
