@@ -13,6 +13,7 @@ import { parseDeliveryBody } from './parse';
 import { secretsMatch } from './secret';
 import { claimDelivery, dedupKey, type Settle } from './redisStore';
 import { fieldNamesSource } from './subscription';
+import { slottedDelay } from './timers';
 import { nodeState, readQueryAuth, readRedisSettings, readSettings, type ReceiveSettings } from './settings';
 
 export type Outcome =
@@ -250,8 +251,23 @@ async function claimInRedis(
 	}
 }
 
-/** 'close' comes once the answer has left, or when the request died first (not finished: not a success). */
+/**
+ * How long a claim stays pending after its delivery's 2xx has left. n8n 1.x answers before it writes and
+ * enqueues the execution: a webhook process killed in between left a settled claim for an event that never
+ * ran, and its copy was dropped as a duplicate (queue suite: 6 of 200 events). Still pending when the process
+ * dies, the claim expires instead and the copy runs. A copy arriving meanwhile is answered 409 and comes
+ * again. Tests shorten it.
+ */
+export const settling = { afterAnswerMs: 1_000 };
+
+/**
+ * 'close' comes once the answer has left, or when the request died first (not finished: not a success). A
+ * failure gives the claim up at once; a success keeps it `settling.afterAnswerMs` later.
+ */
 function settleWhenAnswered(context: IWebhookFunctions, settle: Settle): void {
 	const response = context.getResponseObject();
-	response.once('close', () => void settle(response.writableFinished && response.statusCode >= 200 && response.statusCode < 300));
+	response.once('close', () => {
+		if (!(response.writableFinished && response.statusCode >= 200 && response.statusCode < 300)) return void settle(false);
+		void slottedDelay(settling.afterAnswerMs).then(async () => await settle(true));
+	});
 }

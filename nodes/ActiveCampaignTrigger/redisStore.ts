@@ -28,7 +28,7 @@ import Redis from 'ioredis';
 
 import { Outage, type NodeLog } from './outage';
 import { RecentKeys } from './recentKeys';
-import { delay } from './timers';
+import { delay, slottedDelay } from './timers';
 
 export const KEY_PREFIX = 'n8n-nodes-activecampaign-trigger:dedup:';
 
@@ -226,25 +226,9 @@ export function dedupKey(scope: string, fingerprint: string): string {
 	return `${KEY_PREFIX}${scope}:${fingerprint}`;
 }
 
-/** Commands that start within the same slot share one deadline. */
-const DEADLINE_SLOT_MS = 50;
-let deadline: { slot: number; passed: Promise<typeof TIMED_OUT> } | undefined;
-
-/**
- * When a command started now has waited long enough: `COMMAND_TIMEOUT_MS` to 50 ms more. One timer per slot
- * instead of one per command, which cost a fifth of the node's time in a busy webhook process (P5's profile).
- */
-function commandDeadline(): Promise<typeof TIMED_OUT> {
-	const slot = Math.floor(performance.now() / DEADLINE_SLOT_MS);
-	if (deadline?.slot !== slot) {
-		deadline = { slot, passed: delay(COMMAND_TIMEOUT_MS + DEADLINE_SLOT_MS).then((): typeof TIMED_OUT => TIMED_OUT) };
-	}
-	return deadline.passed;
-}
-
 /** The command's answer, or TIMED_OUT once its deadline passed; the command carries on and may land. */
 async function withinTimeout<T>(command: Promise<T>): Promise<T | typeof TIMED_OUT> {
-	return await Promise.race([command, commandDeadline()]);
+	return await Promise.race([command, slottedDelay(COMMAND_TIMEOUT_MS).then((): typeof TIMED_OUT => TIMED_OUT)]);
 }
 
 /** Claims one delivery's fingerprint for `windowMs` once settled as a success. */

@@ -607,17 +607,24 @@ class RunningN8n implements N8nInstance {
 	}
 
 	private async request<T>(method: string, route: string, headers: Record<string, string>, body?: unknown): Promise<T> {
-		const response = await fetch(`${this.baseUrl}${route}`, {
-			method,
-			headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-			body: body === undefined ? undefined : JSON.stringify(body),
-			signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-		}).catch((error: Error) => {
-			throw new Error(`n8n ${this.version}: ${method} ${route} got no answer (${error.message}):\n${this.logTail()}`);
-		});
+		let response: Response;
+		let text: string;
+		try {
+			response = await fetch(`${this.baseUrl}${route}`, {
+				method,
+				headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+				body: body === undefined ? undefined : JSON.stringify(body),
+				signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+			});
+			text = await response.text();
+		} catch (error) {
+			const cause = (error as Error & { cause?: Error }).cause?.message;
+			throw new Error(`n8n ${this.version}: ${method} ${route} got no answer (${(error as Error).message}${cause ? `: ${cause}` : ''}):\n${this.logTail()}`, {
+				cause: error,
+			});
+		}
 		const authCookie = response.headers.getSetCookie().find((cookie) => cookie.startsWith('n8n-auth='));
 		if (authCookie) this.sessionCookie = authCookie.split(';')[0];
-		const text = await response.text();
 		if (!response.ok) throw new Error(`n8n ${this.version}: ${method} ${route} answered ${response.status}: ${text}`);
 		return (text ? JSON.parse(text) : undefined) as T;
 	}

@@ -4,6 +4,7 @@
  * each copy of a delivery to one of the two webhook processes. The Redis dedup store runs on a redis-server
  * of the test's own, apart from the Redis of n8n's queue.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 
 import { closeRedisConnections } from '../../nodes/ActiveCampaignTrigger/redisStore';
@@ -30,8 +31,8 @@ const IN_FLIGHT = 25;
 /** Attempts per copy, half a second apart, before the sender gives up (ActiveCampaign keeps trying longer). */
 const RETRY_LIMIT = 120;
 const UNFINISHED = new Set(['new', 'running', 'waiting']);
-/** No execution finishing for this long: the rest are not coming (see settledExecutionCount). */
-const STALLED_MS = 15_000;
+/** No execution's status changing for this long: the unfinished ones are not coming (see settledExecutionCount). */
+const STALLED_MS = 30_000;
 const SUBSCRIBE = DELIVERY_BODIES.find((body) => body.event === 'subscribe')!;
 
 let packageTarball: string;
@@ -69,35 +70,54 @@ describe.each<N8nMajor>(['v1', 'v2'])('n8n %s in queue mode: two webhook process
 		retried: copies.reduce((sum, answers) => sum + answers.length - 1, 0),
 	});
 
-	/** Executions found unfinished after a count settled: never waited for again. */
+	/** How many deliveries the node has refused so far, from the webhook processes' logs. */
+	const nodeRefusals = () =>
+		cluster.webhooks.reduce((sum, webhook) => sum + (fs.readFileSync(webhook.logFile, 'utf8').match(/ActiveCampaign Trigger refused a delivery/g)?.length ?? 0), 0);
+
+	/** The answers that were not a 2xx, by status and body, with how often each came. */
+	const refusalsOf = (copies: DeliveryResult[][]) => {
+		const counts = new Map<string, number>();
+		for (const answer of copies.flat().filter(({ status }) => status < 200 || status >= 300)) {
+			const text = `${answer.status} ${answer.body.slice(0, 160)}`;
+			counts.set(text, (counts.get(text) ?? 0) + 1);
+		}
+		return counts;
+	};
+
+	/** Executions left "new" when a count settled: never waited for again. */
 	const abandoned = new Set<string>();
 
 	/**
-	 * Waits until `expected` executions finished and no more are finishing (every one finished, or none
-	 * finished for `STALLED_MS`), then a few seconds more for any extra; returns the count.
-	 * An execution can stay unfinished for good: a webhook process killed after writing its row and before
-	 * enqueueing it leaves it "new", and nothing runs it. Waiting for it held every later count of the
-	 * workflow up to the deadline, which is how this suite once overran jest's timeout; it is named instead.
+	 * Waits until `expected` executions finished and the rest stopped moving (every one finished, or no status
+	 * changed for `STALLED_MS`), then a few seconds more for any extra; returns the count.
+	 * An execution can stay "new" for good: a webhook process killed after writing its row and before
+	 * enqueueing it leaves it so, and nothing runs it. Waiting for it held every later count of the workflow
+	 * up to the deadline, which is how this suite once overran jest's timeout; it is named and left instead.
+	 * One left "running" or "waiting" is not explained that way: the count fails, naming it.
 	 */
 	async function settledExecutionCount(workflowId: string, expected: number): Promise<number> {
 		const deadline = Date.now() + 300_000;
 		const unfinished = (statuses: Array<{ id: string; status: string }>) =>
 			statuses.filter(({ id, status }) => UNFINISHED.has(status) && !abandoned.has(id));
-		let finished = -1;
-		let progressAt = Date.now();
+		let seen = '';
+		let changedAt = Date.now();
 		while (Date.now() < deadline) {
 			const statuses = await cluster.main.executionStatuses(workflowId);
-			const finishedNow = statuses.filter(({ status }) => !UNFINISHED.has(status)).length;
-			if (finishedNow !== finished) [finished, progressAt] = [finishedNow, Date.now()];
-			if (finished >= expected && (unfinished(statuses).length === 0 || Date.now() - progressAt > STALLED_MS)) break;
+			const now = statuses.map(({ id, status }) => `${id}:${status}`).join(',');
+			if (now !== seen) [seen, changedAt] = [now, Date.now()];
+			const finished = statuses.length - statuses.filter(({ status }) => UNFINISHED.has(status)).length;
+			if (finished >= expected && (unfinished(statuses).length === 0 || Date.now() - changedAt > STALLED_MS)) break;
 			await new Promise((resolve) => setTimeout(resolve, 1000));
 		}
+		const stuck = unfinished(await cluster.main.executionStatuses(workflowId));
+		const running = stuck.filter(({ status }) => status !== 'new');
+		if (running.length > 0) {
+			throw new Error(`n8n ${version}: execution(s) ${running.map(({ id, status }) => `${id} (${status})`).join(', ')} did not finish and did not move for ${STALLED_MS / 1000} s`);
+		}
+		for (const { id } of stuck) abandoned.add(id);
+		if (stuck.length > 0) console.info(`n8n ${version}: execution(s) ${stuck.map(({ id }) => id).join(', ')} stayed "new" (written, never enqueued)`);
 		await new Promise((resolve) => setTimeout(resolve, 5000));
-		const statuses = await cluster.main.executionStatuses(workflowId);
-		const left = unfinished(statuses);
-		for (const { id } of left) abandoned.add(id);
-		if (left.length > 0) console.info(`n8n ${version}: ${left.length} execution(s) never finished: ${left.map(({ id, status }) => `${id} (${status})`).join(', ')}`);
-		return statuses.length;
+		return (await cluster.main.executionStatuses(workflowId)).length;
 	}
 
 	const newEvents = (count: number) => Array.from({ length: count }, () => withContactId(SUBSCRIBE, String(++contactIds)).body);
@@ -190,9 +210,9 @@ describe.each<N8nMajor>(['v1', 'v2'])('n8n %s in queue mode: two webhook process
 		);
 		expect(twice).toEqual([]);
 		// n8n 1.x answers a webhook before it enqueues the execution: a copy answered 200 by the process that is
-		// then killed may never run, and nothing tells ActiveCampaign to retry it. n8n 2.x answers after the enqueue.
-		if (version === 'v2') expect(never).toEqual([]);
-		else expect(never.length).toBeLessThanOrEqual(2 * IN_FLIGHT);
+		// then killed may never run. Its claim stays pending for a moment after the answer (settling.afterAnswerMs),
+		// so it expires and the event's other copy runs; settled at once, 6 of 200 events never ran here.
+		expect(never).toEqual([]);
 	});
 
 	it('keeps answering and runs every event while the dedup Redis is down, and deduplicates again after', async () => {
@@ -243,7 +263,15 @@ describe.each<N8nMajor>(['v1', 'v2'])('n8n %s in queue mode: two webhook process
 	});
 
 	it('control: the static-data store in the same setup loses no event, and its extra executions are reported', async () => {
-		expect(outcomeOf(await sendTwiceToBothProcesses(targets.staticData, newEvents(DISTINCT_EVENTS)))).toEqual({ unaccepted: 0, retried: 0 });
+		const refusedBefore = nodeRefusals();
+		const copies = await sendTwiceToBothProcesses(targets.staticData, newEvents(DISTINCT_EVENTS));
+		expect(outcomeOf(copies).unaccepted).toBe(0);
+		// The static-data store answers every valid delivery 200 itself: the node refused none. (CI once saw
+		// n8n 2.x answer one webhook process's whole batch of 25 otherwise, before the node; those copies were
+		// retried and ran, and what they got is logged here.)
+		const refusals = refusalsOf(copies);
+		if (refusals.size > 0) console.info(`n8n ${version}, static-data store: answers that were not a 2xx: ${JSON.stringify([...refusals])}`);
+		expect(nodeRefusals()).toBe(refusedBefore);
 		const executions = await settledExecutionCount(workflowIds.staticData, DISTINCT_EVENTS);
 		console.info(
 			`n8n ${version} queue mode, ${DISTINCT_EVENTS} events x 2 copies on two webhook processes: Redis store ${DISTINCT_EVENTS} executions; ` +

@@ -2,7 +2,8 @@
  * The node's webhook() with the Redis dedup store, in n8n-core's real WebhookContext against a real Redis:
  * n8n answers, the claim is settled by that answer, and static data is never written per event.
  */
-import { closeRedisConnections } from '../../nodes/ActiveCampaignTrigger/redisStore';
+import { settling } from '../../nodes/ActiveCampaignTrigger/receive';
+import { closeRedisConnections, forgetSettledHere } from '../../nodes/ActiveCampaignTrigger/redisStore';
 import { DELIVERY_BODIES } from '../fixtures/deliveryBodies';
 import { activate, deliverToNode, type TriggerSetup } from '../support/n8nContext';
 import { TRIGGER_STATE_KEY as STATE_KEY } from '../support/triggerNode';
@@ -13,8 +14,15 @@ const bodyOf = (event: string) => DELIVERY_BODIES.find((body) => body.event === 
 let server: OwnRedis;
 let workflows = 0;
 
+/** A claim stays pending this long after its 2xx left (1 s in n8n). */
+const AFTER_ANSWER_MS = 200;
+/** Long enough for a settle to have reached Redis: the pending moment, its timer's slot, a round trip. */
+const SETTLED_MS = AFTER_ANSWER_MS + 150;
+const wait = async (ms: number) => await new Promise((resolve) => setTimeout(resolve, ms));
+
 beforeAll(async () => {
 	server = await OwnRedis.start();
+	settling.afterAnswerMs = AFTER_ANSWER_MS;
 });
 
 afterAll(async () => {
@@ -41,7 +49,7 @@ it("emits with n8n's own answer, then takes a copy as a duplicate once that answ
 	expect(first.result.workflowData?.flat().map((item) => item.json.event)).toEqual(['subscribe']);
 	expect(first.response).toEqual({});
 	first.httpResponse.finish(200);
-	await new Promise((resolve) => setTimeout(resolve, 50));
+	await wait(SETTLED_MS);
 	const copy = await deliver(trigger);
 	expect(copy.result).toEqual({ webhookResponse: { received: true, emitted: false, reason: 'duplicate' } });
 	expect(trigger.staticData).toEqual({ [STATE_KEY]: { secret: SECRET } });
@@ -57,7 +65,20 @@ it('answers a copy that arrives while the first is in flight with 409, so it is 
 		response: { status: 409, json: { message: 'A copy of this event is being processed; retry later' } },
 	});
 	emitted.httpResponse.finish(200);
-	await new Promise((resolve) => setTimeout(resolve, 50));
+	await wait(SETTLED_MS);
+	expect((await deliver(trigger)).result).toEqual({ webhookResponse: { received: true, emitted: false, reason: 'duplicate' } });
+});
+
+it('keeps the claim pending for a moment after the 2xx left (n8n 1.x enqueues after answering), then settled', async () => {
+	const trigger = setup();
+	const first = await deliver(trigger);
+	first.httpResponse.finish(200);
+	await wait(20);
+	// A copy at another process, while a process killed now would leave only a claim that expires.
+	forgetSettledHere();
+	expect((await deliver(trigger)).response).toEqual({ status: 409, json: { message: 'A copy of this event is being processed; retry later' } });
+	await wait(SETTLED_MS);
+	forgetSettledHere();
 	expect((await deliver(trigger)).result).toEqual({ webhookResponse: { received: true, emitted: false, reason: 'duplicate' } });
 });
 
@@ -65,7 +86,7 @@ it('lets the retry of a delivery whose answer was not a 2xx run', async () => {
 	const trigger = setup();
 	const failed = await deliver(trigger);
 	failed.httpResponse.finish(500);
-	await new Promise((resolve) => setTimeout(resolve, 50));
+	await wait(50);
 	const retry = await deliver(trigger);
 	expect(retry.result.workflowData?.flat()).toHaveLength(1);
 });
