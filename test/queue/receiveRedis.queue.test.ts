@@ -17,7 +17,7 @@ let workflows = 0;
 /** A claim stays pending this long after its 2xx left (1 s in n8n). */
 const AFTER_ANSWER_MS = 200;
 /** Long enough for a settle to have reached Redis: the pending moment, its timer's slot, a round trip. */
-const SETTLED_MS = AFTER_ANSWER_MS + 150;
+const SETTLED_MS = AFTER_ANSWER_MS + 300;
 const wait = async (ms: number) => await new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeAll(async () => {
