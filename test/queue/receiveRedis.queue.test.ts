@@ -14,7 +14,7 @@ const bodyOf = (event: string) => DELIVERY_BODIES.find((body) => body.event === 
 let server: OwnRedis;
 let workflows = 0;
 
-/** A claim stays pending this long after its 2xx left (1 s in n8n). */
+/** A claim stays pending this long after its 2xx left (500 ms in n8n). */
 const AFTER_ANSWER_MS = 200;
 /** Long enough for a settle to have reached Redis: the pending moment, its timer's slot, a round trip. */
 const SETTLED_MS = AFTER_ANSWER_MS + 300;
