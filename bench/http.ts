@@ -1,6 +1,6 @@
 /**
- * P3: per-delivery HTTP latency in one real n8n 1.x (test/e2e/harness.ts), this package's trigger against
- * n8n's built-in ActiveCampaign Trigger. Each round sends one new body to every target over one keep-alive
+ * P3: per-delivery HTTP latency in one real n8n (1.x, and 2.x for `p3_ratio_latency_v2`; test/e2e/harness.ts),
+ * this package's trigger against n8n's built-in ActiveCampaign Trigger. Each round sends one new body to every target over one keep-alive
  * connection, the targets taking turns at going first; see {@link TARGETS}.
  *
  * - Ours runs as an automation webhook with a pasted secret, so activation registers nothing; its deliveries
@@ -11,6 +11,9 @@
  * - `builtInWithTable` is the built-in node again, its workflow given as much static data as ours persists
  *   (a 32 KB string): n8n reads a workflow's static data with it for every request, so this separates
  *   what that costs from what the node itself costs.
+ * - `oursAtVersion1` is ours saved at node version 1, as by releases before 1.1: n8n evaluates an expression
+ *   on every delivery to a webhook node of version 1, which costs little on 1.x and much on 2.x's isolated
+ *   expression engine; the built-in node is version 1.
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -21,7 +24,7 @@ import path from 'node:path';
 import { checkAndRemember, DEFAULT_WINDOW_MS } from '../nodes/ActiveCampaignTrigger/dedup';
 import * as harness from '../test/e2e/harness';
 import { ActiveCampaignSimulator } from '../test/simulator/ActiveCampaignSimulator';
-import { TRIGGER_NAME, TRIGGER_TYPE } from '../test/support/triggerNode';
+import { TRIGGER_NAME, TRIGGER_TYPE, TRIGGER_VERSION } from '../test/support/triggerNode';
 
 import type { BodyTemplate } from './bodies';
 import { median } from './measure';
@@ -30,7 +33,6 @@ import { median } from './measure';
 /** This file runs as .build/bench/http.js. */
 const { REPO_ROOT } = harness;
 const BENCH_CACHE = path.join(REPO_ROOT, '.cache', 'bench');
-const N8N_PACKAGE = path.join(harness.n8nInstallFolder('v1'), 'node_modules', 'n8n', 'package.json');
 
 const BUILT_IN_NODE_TYPE = 'n8n-nodes-base.activeCampaignTrigger';
 const FORM = 'application/x-www-form-urlencoded';
@@ -49,7 +51,7 @@ export interface HttpOptions {
  * the workflow's static data. (A duplicate is not timed: the node answers a new event before its execution
  * starts, so a duplicate's answer takes as long; what it saves is the execution.)
  */
-const TARGETS = ['ours', 'builtIn', 'oursNoDedup', 'builtInWithTable'] as const;
+const TARGETS = ['ours', 'builtIn', 'oursNoDedup', 'builtInWithTable', 'oursAtVersion1'] as const;
 type Target = (typeof TARGETS)[number];
 
 export interface HttpLatency {
@@ -65,6 +67,8 @@ export interface HttpLatency {
 	noDedupRatio: number;
 	/** Median ours over the built-in node whose workflow carries as much static data as ours. */
 	sameStaticDataRatio: number;
+	/** Median ours saved at node version 1 over median built-in. */
+	versionOneRatio: number;
 	requests: number;
 	/** Executions ours started: one per delivery. */
 	oursExecutions: number;
@@ -72,9 +76,10 @@ export interface HttpLatency {
 	samples: Record<Target, number[]>;
 }
 
-export function n8nVersion(): string | null {
-	if (!fs.existsSync(N8N_PACKAGE)) return null;
-	return (JSON.parse(fs.readFileSync(N8N_PACKAGE, 'utf8')) as { version: string }).version;
+export function n8nVersion(version: harness.N8nMajor = 'v1'): string | null {
+	const file = path.join(harness.n8nInstallFolder(version), 'node_modules', 'n8n', 'package.json');
+	if (!fs.existsSync(file)) return null;
+	return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string }).version;
 }
 
 async function freePort(): Promise<number> {
@@ -129,12 +134,18 @@ function expectStarted(answer: Answer, who: string): void {
 }
 
 /** Ours as the automation action's target: the secret comes from a Query Auth credential (`?secret=`). */
-function ourWorkflow(name: string, webhookId: string, queryAuthId: string, options: Record<string, unknown>): harness.WorkflowJson {
+function ourWorkflow(
+	name: string,
+	webhookId: string,
+	queryAuthId: string,
+	options: Record<string, unknown>,
+	typeVersion = TRIGGER_VERSION,
+): harness.WorkflowJson {
 	const parameters = { webhookKind: 'automation', authentication: 'none', options };
 	const credentials = { httpQueryAuth: { id: queryAuthId, name: 'Bench: pasted URL secret' } };
 	return {
 		name,
-		nodes: [{ id: randomUUID(), name: TRIGGER_NAME, type: TRIGGER_TYPE, typeVersion: 1, position: [0, 0], webhookId, parameters, credentials }],
+		nodes: [{ id: randomUUID(), name: TRIGGER_NAME, type: TRIGGER_TYPE, typeVersion, position: [0, 0], webhookId, parameters, credentials }],
 		connections: {},
 	};
 }
@@ -147,6 +158,7 @@ function persistedTableAtDefaults() {
 function workflows(queryAuthId: string, credentialId: string, ids: Record<Target, string>): Record<Target, harness.WorkflowJson> {
 	const ours = ourWorkflow('Bench: this package', ids.ours, queryAuthId, {});
 	const oursNoDedup = ourWorkflow('Bench: this package, dedup off', ids.oursNoDedup, queryAuthId, { deduplicate: false });
+	const oursAtVersion1 = ourWorkflow('Bench: this package, node version 1', ids.oursAtVersion1, queryAuthId, {}, 1);
 	const builtInNode = (webhookId: string) => ({
 		id: randomUUID(),
 		name: TRIGGER_NAME,
@@ -164,11 +176,15 @@ function workflows(queryAuthId: string, credentialId: string, ids: Record<Target
 		connections: {},
 		staticData: { global: { padding: persistedTableAtDefaults() } },
 	};
-	return { ours, builtIn, oursNoDedup, builtInWithTable };
+	return { ours, builtIn, oursNoDedup, builtInWithTable, oursAtVersion1 };
 }
 
-export async function measureHttpLatency(bodies: readonly BodyTemplate[], options: HttpOptions): Promise<HttpLatency> {
-	const userFolder = harness.n8nUserFolder('bench/n8n-v1');
+export async function measureHttpLatency(
+	version: harness.N8nMajor,
+	bodies: readonly BodyTemplate[],
+	options: HttpOptions,
+): Promise<HttpLatency> {
+	const userFolder = harness.n8nUserFolder(`bench/n8n-${version}`);
 	fs.rmSync(userFolder, { recursive: true, force: true });
 	const tarball = harness.packPackage(path.join(BENCH_CACHE, 'pack'));
 	const simulator = await ActiveCampaignSimulator.start({ apiToken: API_TOKEN });
@@ -176,7 +192,7 @@ export async function measureHttpLatency(bodies: readonly BodyTemplate[], option
 	let n8n: harness.N8nInstance | undefined;
 	try {
 		n8n = await harness.startN8n({
-			version: 'v1',
+			version,
 			port: await freePort(),
 			userFolder,
 			webhookUrl: 'https://n8n.bench.test/',
@@ -198,6 +214,7 @@ export async function measureHttpLatency(bodies: readonly BodyTemplate[], option
 			builtIn: randomUUID(),
 			oursNoDedup: randomUUID(),
 			builtInWithTable: randomUUID(),
+			oursAtVersion1: randomUUID(),
 		};
 		const flows = workflows(queryAuthId, credentialId, ids);
 		const oursId = await n8n.importWorkflow(flows.ours);
@@ -206,6 +223,7 @@ export async function measureHttpLatency(bodies: readonly BodyTemplate[], option
 			await n8n.importWorkflow(flows.builtIn),
 			await n8n.importWorkflow(flows.oursNoDedup),
 			await n8n.importWorkflow(flows.builtInWithTable),
+			await n8n.importWorkflow(flows.oursAtVersion1),
 		]) {
 			await n8n.activate(workflowId);
 		}
@@ -217,6 +235,7 @@ export async function measureHttpLatency(bodies: readonly BodyTemplate[], option
 			builtIn: url(ids.builtIn),
 			oursNoDedup: url(ids.oursNoDedup, `?secret=${secret}`),
 			builtInWithTable: url(ids.builtInWithTable),
+			oursAtVersion1: url(ids.oursAtVersion1, `?secret=${secret}`),
 		};
 		const samples = Object.fromEntries(TARGETS.map((target) => [target, [] as number[]])) as Record<Target, number[]>;
 		const byBody = new Map(bodies.map((body) => [body.name, { ours: [] as number[], builtIn: [] as number[] }]));
@@ -257,6 +276,7 @@ export async function measureHttpLatency(bodies: readonly BodyTemplate[], option
 			ratioByBody,
 			noDedupRatio: medianMs.oursNoDedup / medianMs.builtIn,
 			sameStaticDataRatio: medianMs.ours / medianMs.builtInWithTable,
+			versionOneRatio: medianMs.oursAtVersion1 / medianMs.builtIn,
 			requests: options.requests,
 			oursExecutions: executions.length,
 			n8nStartupMs: n8n.startupMs,

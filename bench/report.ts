@@ -11,6 +11,7 @@ export type ResultKey =
 	| 'p2_ratio_100k_vs_100'
 	| 'p2_state_bytes'
 	| 'p3_ratio_latency'
+	| 'p3_ratio_latency_v2'
 	| 'p4_heap_growth_mb'
 	| 'p5_throughput_ratio'
 	| 'p5_extra_executions'
@@ -33,6 +34,7 @@ export const GOALS: readonly Goal[] = [
 	{ key: 'p2_ratio_100k_vs_100', what: 'dedup decision, 100,000 keys / 100 keys', goal: '<= 1.2', met: (v) => v <= 1.2, digits: 2 },
 	{ key: 'p2_state_bytes', what: 'persisted dedup state after 1,000,000 events', goal: '<= 32768', met: (v) => v <= 32768, digits: 0 },
 	{ key: 'p3_ratio_latency', what: 'HTTP latency in n8n, ours / built-in (median of runs)', goal: '<= 1.05', met: (v) => v <= 1.05, digits: 3 },
+	{ key: 'p3_ratio_latency_v2', what: 'the same in n8n 2.x', goal: '<= 1.05', met: (v) => v <= 1.05, digits: 3 },
 	{ key: 'p4_heap_growth_mb', what: 'heap growth over 1,000,000 events (MB)', goal: '< 20', met: (v) => v < 20, digits: 2 },
 	{ key: 'p5_throughput_ratio', what: 'queue mode: sustained deliveries/s, ours (Redis) / built-in (median)', goal: '>= 1.0', met: (v) => v >= 1, digits: 3 },
 	{ key: 'p5_extra_executions', what: 'queue mode: executions beyond distinct events', goal: '0', met: (v) => v === 0, digits: 0 },
@@ -42,9 +44,13 @@ export const GOALS: readonly Goal[] = [
 export type Results = Record<ResultKey, number | null> & {
 	node_version: string;
 	n8n_version: string | null;
+	/** The n8n 2.x of `p3_ratio_latency_v2`. */
+	n8n_version_v2: string | null;
 	runs: number;
 	/** P3's ratio in each of its runs (a fresh n8n each); `p3_ratio_latency` is their median. */
 	p3_runs: number[] | null;
+	/** The same in n8n 2.x. */
+	p3_runs_v2: number[] | null;
 	/** P5's ratio in each of its passes (one queue-mode n8n); `p5_throughput_ratio` is their median. */
 	p5_runs: number[] | null;
 	mode: 'full' | 'smoke';

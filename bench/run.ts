@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { n8nInstallFolder } from '../test/e2e/harness';
+import { n8nInstallFolder, type N8nMajor } from '../test/e2e/harness';
 import { BODIES } from './bodies';
 import { measureDedupCost } from './dedupCost';
 import { measureHttpLatency, n8nVersion, type HttpLatency } from './http';
@@ -20,7 +20,7 @@ import { FULL, SMOKE } from './settings';
 
 /** This file runs as .build/bench/run.js. */
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
-const N8N_RUNTIME = path.join(n8nInstallFolder('v1'), 'runtime.json');
+const n8nInstalled = (version: N8nMajor) => fs.existsSync(path.join(n8nInstallFolder(version), 'runtime.json'));
 
 const started = Date.now();
 const log = (line: string) => console.log(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
@@ -35,6 +35,60 @@ const QUEUE_DIAGNOSTICS: Array<{ flag: string; what: string; options: Partial<Qu
 		options: { withoutCopies: true, oursDedupOff: true },
 	},
 ];
+
+interface Latency {
+	/** The median run's figures. */
+	http: HttpLatency;
+	/** Each run's ratio. */
+	runs: number[];
+}
+
+/** P3 in one major: `runs` fresh n8n instances, the median run's figures. */
+async function measureLatency(version: N8nMajor, settings: typeof FULL): Promise<Latency> {
+	const runs: HttpLatency[] = [];
+	for (let run = 1; run <= settings.httpRuns; run++) {
+		log(`P3 run ${run} of ${settings.httpRuns}: starting n8n ${n8nVersion(version)}, then ${settings.http.requests} rounds of deliveries`);
+		runs.push(await measureHttpLatency(version, BODIES, settings.http));
+		log(`P3 run ${run}: ours / built-in ${runs[runs.length - 1].ratio.toFixed(3)}`);
+	}
+	const http = [...runs].sort((a, b) => a.ratio - b.ratio)[Math.floor((runs.length - 1) / 2)];
+	return { http, runs: runs.map((run) => round(run.ratio, 3)) };
+}
+
+function latencyDetails(http: HttpLatency) {
+	return {
+		requestsEach: http.requests,
+		medianMs: Object.fromEntries(Object.entries(http.medianMs).map(([target, ms]) => [target, round(ms, 3)])),
+		pairedRatio: round(http.pairedRatio, 3),
+		ratioByBody: Object.fromEntries(Object.entries(http.ratioByBody).map(([name, ratio]) => [name, round(ratio, 3)])),
+		noDedupOverBuiltIn: round(http.noDedupRatio, 3),
+		oursOverBuiltInWithSameStaticData: round(http.sameStaticDataRatio, 3),
+		oursAtVersion1OverBuiltIn: round(http.versionOneRatio, 3),
+		oursExecutions: http.oursExecutions,
+		n8nStartupSeconds: round(http.n8nStartupMs / 1000, 1),
+	};
+}
+
+/**
+ * P3 alone, in both majors, merged into the committed bench/results.json (`npm run bench:latency`).
+ */
+async function latencyOnly(): Promise<void> {
+	const file = path.join(REPO_ROOT, 'bench', 'results.json');
+	const results = JSON.parse(fs.readFileSync(file, 'utf8')) as Results;
+	const v1 = await measureLatency('v1', FULL);
+	const v2 = await measureLatency('v2', FULL);
+	Object.assign(results, {
+		p3_ratio_latency: round(v1.http.ratio, 3),
+		p3_runs: v1.runs,
+		p3_ratio_latency_v2: round(v2.http.ratio, 3),
+		p3_runs_v2: v2.runs,
+		n8n_version_v2: n8nVersion('v2'),
+	});
+	results.details.p3 = latencyDetails(v1.http);
+	results.details.p3_v2 = latencyDetails(v2.http);
+	fs.writeFileSync(file, `${JSON.stringify(results, null, '\t')}\n`);
+	console.log(`\n${resultsTable(results)}\n\nWritten: ${path.relative(REPO_ROOT, file)} (P3 only)`);
+}
 
 /**
  * P5 alone, merged into the committed bench/results.json (`npm run bench:queue`). With `--control`, the built-in
@@ -83,6 +137,7 @@ async function queueResults(
 
 async function main(): Promise<void> {
 	if (process.argv.includes('--queue-only')) return await queueOnly();
+	if (process.argv.includes('--latency-only')) return await latencyOnly();
 	const smoke = process.argv.includes('--smoke');
 	const settings = smoke ? SMOKE : FULL;
 	const micro = { rounds: settings.rounds, warmupRounds: settings.warmupRounds };
@@ -104,24 +159,19 @@ async function main(): Promise<void> {
 	log(`P2: dedup decision with 100 and ${settings.largeKeys.toLocaleString('en')} remembered keys`);
 	const dedup = measureDedupCost({ ...micro, largeKeys: settings.largeKeys });
 
-	let http: HttpLatency | undefined;
-	let httpRuns: number[] | undefined;
-	let httpSkipped: string | undefined;
-	if (!fs.existsSync(N8N_RUNTIME)) {
-		httpSkipped = 'n8n 1.x is not installed (scripts/install-n8n.sh v1)';
-		if (!smoke) throw new Error(`P3 needs a real n8n: ${httpSkipped}`);
-	} else {
-		const runs: HttpLatency[] = [];
-		for (let run = 1; run <= settings.httpRuns; run++) {
-			log(`P3 run ${run} of ${settings.httpRuns}: starting n8n ${n8nVersion()}, then ${settings.http.requests} rounds of deliveries`);
-			runs.push(await measureHttpLatency(BODIES, settings.http));
-			log(`P3 run ${run}: ours / built-in ${runs[runs.length - 1].ratio.toFixed(3)}`);
+	// P3 in each major; the smoke run takes what is installed, the full run needs both.
+	const latency: Partial<Record<N8nMajor, Latency>> = {};
+	const latencySkipped: Partial<Record<N8nMajor, string>> = {};
+	for (const version of ['v1', 'v2'] as const) {
+		if (!n8nInstalled(version)) {
+			latencySkipped[version] = `n8n ${version} is not installed (scripts/install-n8n.sh ${version})`;
+			if (!smoke) throw new Error(`P3 needs a real n8n: ${latencySkipped[version]}`);
+			log(`P3 skipped: ${latencySkipped[version]}`);
+			continue;
 		}
-		httpRuns = runs.map((run) => round(run.ratio, 3));
-		// The details are the median run's.
-		http = [...runs].sort((a, b) => a.ratio - b.ratio)[Math.floor((runs.length - 1) / 2)];
+		latency[version] = await measureLatency(version, settings);
 	}
-	if (httpSkipped) log(`P3 skipped: ${httpSkipped}`);
+	const http = latency.v1?.http;
 	// Queue mode needs PostgreSQL and Redis; the smoke run (CI's bench check) leaves it to npm run test:queue.
 	const queue = smoke ? undefined : await queueResults(settings.queue);
 
@@ -133,14 +183,17 @@ async function main(): Promise<void> {
 		p2_ratio_100k_vs_100: round(dedup.decision.ratio, 3),
 		p2_state_bytes: heap.stateBytes,
 		p3_ratio_latency: http ? round(http.ratio, 3) : null,
-		p3_runs: httpRuns ?? null,
+		p3_runs: latency.v1?.runs ?? null,
+		p3_ratio_latency_v2: latency.v2 ? round(latency.v2.http.ratio, 3) : null,
+		p3_runs_v2: latency.v2?.runs ?? null,
 		p4_heap_growth_mb: round(heap.growthMb, 2),
 		p5_throughput_ratio: queue?.p5_throughput_ratio ?? null,
 		p5_runs: queue?.p5_runs ?? null,
 		p5_extra_executions: queue?.p5_extra_executions ?? null,
 		p5_static_writes_per_event: queue?.p5_static_writes_per_event ?? null,
 		node_version: process.version,
-		n8n_version: n8nVersion(),
+		n8n_version: n8nVersion('v1'),
+		n8n_version_v2: n8nVersion('v2'),
 		runs: settings.rounds,
 		mode: settings.mode,
 		measured_at: new Date().toISOString(),
@@ -168,18 +221,8 @@ async function main(): Promise<void> {
 				stateBytesWith100kKeys: dedup.stateBytes,
 				persistUsPerWrite: round(dedup.persistUs, 1),
 			},
-			p3: http
-				? {
-						requestsEach: http.requests,
-						medianMs: Object.fromEntries(Object.entries(http.medianMs).map(([target, ms]) => [target, round(ms, 3)])),
-						pairedRatio: round(http.pairedRatio, 3),
-						ratioByBody: Object.fromEntries(Object.entries(http.ratioByBody).map(([name, ratio]) => [name, round(ratio, 3)])),
-						noDedupOverBuiltIn: round(http.noDedupRatio, 3),
-						oursOverBuiltInWithSameStaticData: round(http.sameStaticDataRatio, 3),
-						oursExecutions: http.oursExecutions,
-						n8nStartupSeconds: round(http.n8nStartupMs / 1000, 1),
-					}
-				: { skipped: httpSkipped ?? 'not run in this mode' },
+			p3: latency.v1 ? latencyDetails(latency.v1.http) : { skipped: latencySkipped.v1 ?? 'not run in this mode' },
+			p3_v2: latency.v2 ? latencyDetails(latency.v2.http) : { skipped: latencySkipped.v2 ?? 'not run in this mode' },
 			p5: queue?.details_p5 ?? { skipped: 'not run in this mode' },
 			p4: {
 				events: heap.events,
@@ -195,6 +238,7 @@ async function main(): Promise<void> {
 		p1: Object.fromEntries(pipeline.map((entry) => [entry.body.name, entry.roundRatios])),
 		p2: { decision: dedup.decision.roundRatios, table: dedup.table.roundRatios },
 		p3: http?.samples ?? null,
+		p3_v2: latency.v2?.http.samples ?? null,
 	};
 	const outputs = smoke
 		? { results: path.join(__dirname, 'results.smoke.json') }

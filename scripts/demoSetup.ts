@@ -13,7 +13,7 @@ import { redactUrl } from '../nodes/ActiveCampaignTrigger/deliveryUrl';
 import { ActiveCampaignSimulator, type RequestRecord } from '../test/simulator/ActiveCampaignSimulator';
 import type { N8nInstance, WorkflowJson } from '../test/e2e/harness';
 import * as harness from '../test/e2e/harness';
-import { TRIGGER_NAME, TRIGGER_TYPE } from '../test/support/triggerNode';
+import { TRIGGER_NAME, TRIGGER_TYPE, TRIGGER_VERSION } from '../test/support/triggerNode';
 
 /** ActiveCampaign delivers only to https on port 443; the simulator swaps this origin for the local n8n's. */
 export const PUBLIC_WEBHOOK_ORIGIN = 'https://n8n.demo.test/';
@@ -134,7 +134,7 @@ function demoWorkflow(credentialId: string): WorkflowJson {
 				id: TRIGGER_NODE_ID,
 				name: TRIGGER_NAME,
 				type: TRIGGER_TYPE,
-				typeVersion: 1,
+				typeVersion: TRIGGER_VERSION,
 				position: [0, 0],
 				webhookId: WEBHOOK_ID,
 				parameters: {

@@ -424,4 +424,26 @@ describe('8. smaller gaps', () => {
 		expect(emitted(without.result)).toEqual(emitted(withRaw.result));
 		expect(emitted(without.result)).toHaveLength(1);
 	});
+
+	it('reads a body n8n left unread itself, and refuses with 400 one whose sender went away', async () => {
+		const body = bodyOf('unsubscribe');
+		const parsed = await deliverToNode(setup({ events: ['unsubscribe'] }, { [STATE_KEY]: { secret: SECRET } }), { body, query: { secret: SECRET } });
+		const unread = await deliverToNode(setup({ events: ['unsubscribe'] }, { [STATE_KEY]: { secret: SECRET } }), {
+			body,
+			query: { secret: SECRET },
+			unread: 'reads',
+		});
+		expect(emitted(unread.result)).toEqual(emitted(parsed.result));
+		expect(emitted(unread.result)).toHaveLength(1);
+
+		const gone = await deliverToNode(setup({ events: ['unsubscribe'] }, { [STATE_KEY]: { secret: SECRET } }), {
+			body,
+			query: { secret: SECRET },
+			unread: 'fails',
+		});
+		expect({ result: gone.result, answer: gone.response }).toEqual({
+			result: { noWebhookResponse: true },
+			answer: { status: 400, json: { message: 'Empty body' } },
+		});
+	});
 });

@@ -25,7 +25,13 @@ export class ActiveCampaignTrigger implements INodeType {
 		name: 'activeCampaignTrigger',
 		icon: { light: 'file:activeCampaign.svg', dark: 'file:activeCampaign.dark.svg' },
 		group: ['trigger'],
-		version: 1,
+		// 1.1 behaves as 1 in every way the node controls. n8n treats a webhook node of version 1 apart: on each
+		// delivery it evaluates an expression to learn whether the node wants binary data, which on n8n 2.x's
+		// isolated expression engine costs more than the node's whole work on the delivery. From 1.1 on n8n skips
+		// it and reads the body only for the content types it parses itself; the node reads any other (see
+		// rawBodyOf). Workflows saved with version 1 keep working as they are.
+		version: [1, 1.1],
+		defaultVersion: 1.1,
 		subtitle: '={{$parameter["events"].length + " event" + ($parameter["events"].length === 1 ? "" : "s")}}',
 		description: 'Starts the workflow when ActiveCampaign events occur, authenticated and deduplicated',
 		defaults: { name: 'ActiveCampaign Trigger' },

@@ -106,13 +106,26 @@ export function decideDelivery(
 }
 
 /**
- * The body as sent. n8n keeps it as `rawBody`; without it, what n8n parsed is encoded again: JSON as JSON,
- * a form from its flat keys (`contact[email]`), a repeated key once per value in the order sent.
+ * The body as sent. n8n keeps it as `rawBody`. For a node of version 1.1 n8n reads the body only for the
+ * content types it parses itself (JSON, forms, text, XML), so a delivery without a Content-Type, or with a
+ * `+json` one, is still unread: the node reads it with n8n's own reader (n8n's size limit and gzip/deflate
+ * decoding apply). Only without either (a body n8n parsed as multipart, whose stream is gone) is what n8n
+ * parsed encoded again: JSON as JSON, a form from its flat keys (`contact[email]`), a repeated key once per
+ * value in the order sent.
  */
-function rawBodyOf(context: IWebhookFunctions, contentType: string | undefined): Buffer | string {
-	const request = context.getRequestObject() as { rawBody?: Buffer };
+async function rawBodyOf(context: IWebhookFunctions, contentType: string | undefined): Promise<Buffer | string> {
+	const request = context.getRequestObject() as {
+		rawBody?: Buffer;
+		readable?: boolean;
+		readRawBody?: () => Promise<void>;
+	};
+	if (!Buffer.isBuffer(request.rawBody) && request.readable === true && typeof request.readRawBody === 'function') {
+		// A request that dies while read gives an empty body below, which is refused (400).
+		await request.readRawBody().catch(() => undefined);
+	}
 	if (Buffer.isBuffer(request.rawBody)) return request.rawBody;
-	const body = context.getBodyData();
+	// Nothing read and nothing parsed (n8n leaves `body` unset then): an empty body, refused with 400.
+	const body = (context.getBodyData() as IDataObject | undefined) ?? {};
 	if (contentType !== undefined && /json/i.test(contentType)) return JSON.stringify(body);
 	const pairs: string[] = [];
 	for (const [key, value] of Object.entries(body)) {
@@ -156,7 +169,7 @@ export async function receiveDelivery(context: IWebhookFunctions): Promise<IWebh
 	const contentType = context.getRequestObject().headers['content-type'];
 	const decision = decideDelivery(
 		{
-			rawBody: rawBodyOf(context, contentType),
+			rawBody: await rawBodyOf(context, contentType),
 			contentType,
 			givenSecret: queryValue(context, secret.name),
 		},

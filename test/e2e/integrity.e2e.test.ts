@@ -8,9 +8,9 @@ import path from 'node:path';
 
 import { DELIVERY_BODIES } from '../fixtures/deliveryBodies';
 import { ActiveCampaignSimulator, type SimulatedWebhook } from '../simulator/ActiveCampaignSimulator';
-import { TRIGGER_NAME, TRIGGER_STATE_KEY } from '../support/triggerNode';
+import { TRIGGER_NAME, TRIGGER_STATE_KEY, TRIGGER_VERSION } from '../support/triggerNode';
 import { REPO_ROOT, n8nUserFolder, packPackage, startN8n, type N8nInstance, type N8nMajor } from './harness';
-import { isDuplicateAnswer, pastedWorkflow, triggerWorkflow, waitFor, withContactId } from './scenarioSupport';
+import { canonicalJson, isDuplicateAnswer, pastedWorkflow, triggerWorkflow, waitFor, withContactId } from './scenarioSupport';
 
 const PORTS: Record<N8nMajor, number> = { v1: 5851, v2: 5861 };
 const PUBLIC_ORIGIN = 'https://n8n.e2e.test';
@@ -27,6 +27,10 @@ const WEBHOOK_IDS = {
 	namedStandard: '0a1b2c3d-0000-4000-8000-000000000008',
 	namedAutomation: '0a1b2c3d-0000-4000-8000-000000000009',
 	sameIdOriginal: '0a1b2c3d-0000-4000-8000-00000000000a',
+	unreadAutomation: '0a1b2c3d-0000-4000-8000-00000000000b',
+	unreadCustom: '0a1b2c3d-0000-4000-8000-00000000000c',
+	unreadAutomationV1: '0a1b2c3d-0000-4000-8000-00000000000d',
+	unreadCustomV1: '0a1b2c3d-0000-4000-8000-00000000000e',
 };
 /** The pasted kinds' default dedup window is one minute; a repeat is sent after this long. */
 const PASTED_WINDOW_MS = 60_000;
@@ -201,6 +205,39 @@ describe.each<N8nMajor>(['v1', 'v2'])('n8n %s: every event exactly once, to the 
 		const created = executions.find((execution) => execution.items[0]?.event === 'order_created')!;
 		expect(created.items[0]).toMatchObject({ date_time: 1715678467, order: { id: 'A-1' } });
 		await n8n.deactivate(workflowId);
+	});
+
+	// n8n reads the body of a node of version 1.1 only for the types it parses (and evaluates an expression per
+	// delivery for version 1, which 1.1 avoids): the node reads the rest itself. Version 1 is what workflows saved
+	// by earlier releases hold.
+	it.each([
+		{ typeVersion: TRIGGER_VERSION, automation: WEBHOOK_IDS.unreadAutomation, custom: WEBHOOK_IDS.unreadCustom },
+		{ typeVersion: 1, automation: WEBHOOK_IDS.unreadAutomationV1, custom: WEBHOOK_IDS.unreadCustomV1 },
+	])('node version $typeVersion: a form without a Content-Type and a +json body each run once, exactly as sent', async ({ typeVersion, automation, custom }) => {
+		const automationId = await n8n.importWorkflow(
+			pastedWorkflow(`Integrity: untyped form, version ${typeVersion}`, automation, queryAuthId, 'automation', { typeVersion }),
+		);
+		const customId = await n8n.importWorkflow(
+			pastedWorkflow(`Integrity: +json body, version ${typeVersion}`, custom, queryAuthId, 'custom', { typeVersion }),
+		);
+		for (const workflowId of [automationId, customId]) await n8n.activate(workflowId);
+		const { body, item } = withContactId(bodyOf('(automation)'), String(++contactIds));
+		const order = { type: 'order_created', order: { id: `V-${typeVersion}`, note: 'a+b=c & d' } };
+
+		const answers = [
+			await simulator.postTo(withQueryAuth(automation), body, { contentType: null }),
+			await simulator.postTo(withQueryAuth(custom), JSON.stringify(order), { contentType: 'application/vnd.api+json' }),
+			await simulator.postTo(withQueryAuth(automation), body, { contentType: null }),
+		];
+		expect(answers.map((answer) => [answer.status, isDuplicateAnswer(answer)])).toEqual([
+			[200, false],
+			[200, false],
+			[200, true],
+		]);
+		expect((await settledExecutions(automationId, 1)).map((execution) => canonicalJson(execution.items))).toEqual([canonicalJson([item])]);
+		const [customRun, ...more] = await settledExecutions(customId, 1);
+		expect({ item: customRun.items[0], more: more.length }).toMatchObject({ item: { event: 'order_created', order: order.order }, more: 0 });
+		for (const workflowId of [automationId, customId]) await n8n.deactivate(workflowId);
 	});
 
 	it('Custom Field Keys by title: an update and an automation action for the same contact give the same contact.fields keys', async () => {

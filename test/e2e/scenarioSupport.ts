@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { readExpectedItem, type DeliveryBody } from '../fixtures/deliveryBodies';
-import { TRIGGER_NAME, TRIGGER_TYPE } from '../support/triggerNode';
+import { TRIGGER_NAME, TRIGGER_TYPE, TRIGGER_VERSION } from '../support/triggerNode';
 import { pollUntil, type WorkflowJson } from './harness';
 
 const DOWNSTREAM_NAME = 'Downstream';
@@ -24,13 +24,17 @@ interface TriggerChoice {
 }
 
 /** Our trigger node with a fixed webhookId, feeding a NoOp node. */
-function ourTrigger(name: string, webhookId: string, extra: { parameters: Record<string, unknown>; credentials?: Record<string, unknown> }): WorkflowJson {
+function ourTrigger(
+	name: string,
+	webhookId: string,
+	extra: { parameters: Record<string, unknown>; credentials?: Record<string, unknown>; typeVersion?: number },
+): WorkflowJson {
 	return withDownstream(name, {
 		// UUIDs as n8n makes them: PostgreSQL keeps node ids in 36-character columns (n8n 2.x, queue suite).
 		id: randomUUID(),
 		name: TRIGGER_NAME,
 		type: TRIGGER_TYPE,
-		typeVersion: 1,
+		typeVersion: TRIGGER_VERSION,
 		position: [0, 0],
 		webhookId,
 		...extra,
@@ -61,9 +65,10 @@ export function pastedWorkflow(
 	webhookId: string,
 	queryAuthCredentialId: string,
 	kind: 'automation' | 'custom' = 'automation',
-	extra: { customEvents?: string } = {},
+	{ typeVersion, ...extra }: { customEvents?: string; typeVersion?: number } = {},
 ): WorkflowJson {
 	return ourTrigger(name, webhookId, {
+		...(typeVersion === undefined ? {} : { typeVersion }),
 		parameters: { webhookKind: kind, authentication: 'none', ...extra, options: {} },
 		credentials: { httpQueryAuth: { id: queryAuthCredentialId, name: 'Pasted URL secret' } },
 	});

@@ -53,7 +53,8 @@ export interface RequestRecord {
 }
 
 export interface PostOptions {
-	contentType?: string;
+	/** Form-encoded unless given; `null` sends no Content-Type at all. */
+	contentType?: string | null;
 	headers?: Record<string, string>;
 }
 
@@ -206,10 +207,12 @@ export class ActiveCampaignSimulator {
 
 	private async post(url: string, body: string, options: PostOptions): Promise<DeliveryResult> {
 		try {
+			// fetch gives a string body its own text/plain type; bytes it sends without one.
+			const untyped = options.contentType === null;
 			const response = await fetch(url, {
 				method: 'POST',
-				headers: { 'Content-Type': options.contentType ?? FORM_CONTENT_TYPE, ...options.headers },
-				body,
+				headers: { ...(untyped ? {} : { 'Content-Type': options.contentType ?? FORM_CONTENT_TYPE }), ...options.headers },
+				body: untyped ? Buffer.from(body, 'utf8') : body,
 				signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
 			});
 			return { webhookId: '', url, status: response.status, body: await response.text() };

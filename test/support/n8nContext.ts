@@ -202,19 +202,44 @@ export interface RecordedResponse {
  */
 export async function deliverToNode(
 	setup: TriggerSetup,
-	request: { body: string | Buffer; contentType?: string; query?: IDataObject; withoutRawBody?: boolean },
+	request: {
+		body: string | Buffer;
+		contentType?: string;
+		query?: IDataObject;
+		withoutRawBody?: boolean;
+		/**
+		 * As n8n leaves a body it does not parse for a node of version 1.1 (no Content-Type, a `+json` one): no
+		 * `rawBody`, no `body`, the stream unread until `readRawBody()`; 'fails' as when the sender went away.
+		 */
+		unread?: 'reads' | 'fails';
+	},
 	mode: WorkflowExecuteMode = 'webhook',
 ) {
 	const { workflow, node } = workflowFor(setup);
 	const contentType = request.contentType ?? 'application/x-www-form-urlencoded';
-	const httpRequest: Partial<FakeRequest> = {
-		...(request.withoutRawBody ? {} : { rawBody: Buffer.from(request.body) }),
-		// n8n's own body parsing: JSON, or a flat form whose repeated keys become arrays.
-		body: (contentType.includes('json') ? parseJsonOrEmpty(String(request.body)) : parseQueryString(String(request.body))) as IDataObject,
+	const headersAndUrl = {
 		headers: { 'content-type': contentType },
 		query: request.query ?? {},
 		url: `/webhook/${WEBHOOK_ID}/webhook?${queryString(request.query ?? {})}`,
 	};
+	const httpRequest: Partial<FakeRequest> & { readable?: boolean; readRawBody?: () => Promise<void> } =
+		request.unread === undefined
+			? {
+					...(request.withoutRawBody ? {} : { rawBody: Buffer.from(request.body) }),
+					// n8n's own body parsing: JSON, or a flat form whose repeated keys become arrays.
+					body: (contentType.includes('json')
+						? parseJsonOrEmpty(String(request.body))
+						: parseQueryString(String(request.body))) as IDataObject,
+					...headersAndUrl,
+				}
+			: {
+					...headersAndUrl,
+					readable: true,
+					async readRawBody() {
+						if (request.unread === 'fails') throw new Error('Request body stream was aborted mid-read or is not readable');
+						httpRequest.rawBody = Buffer.from(request.body);
+					},
+				};
 	const response: RecordedResponse = {};
 	/** Like Express's response: a test ends it with `finish(status)`, as n8n's answer leaving would. */
 	const httpResponse = Object.assign(new EventEmitter(), {
