@@ -57,6 +57,7 @@ async function measureLatency(version: N8nMajor, settings: typeof FULL): Promise
 
 function latencyDetails(http: HttpLatency) {
 	return {
+		measuredAt: new Date().toISOString(),
 		requestsEach: http.requests,
 		medianMs: Object.fromEntries(Object.entries(http.medianMs).map(([target, ms]) => [target, round(ms, 3)])),
 		pairedRatio: round(http.pairedRatio, 3),

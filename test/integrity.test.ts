@@ -425,25 +425,47 @@ describe('8. smaller gaps', () => {
 		expect(emitted(without.result)).toHaveLength(1);
 	});
 
-	it('reads a body n8n left unread itself, and refuses with 400 one whose sender went away', async () => {
-		const body = bodyOf('unsubscribe');
-		const parsed = await deliverToNode(setup({ events: ['unsubscribe'] }, { [STATE_KEY]: { secret: SECRET } }), { body, query: { secret: SECRET } });
-		const unread = await deliverToNode(setup({ events: ['unsubscribe'] }, { [STATE_KEY]: { secret: SECRET } }), {
-			body,
-			query: { secret: SECRET },
-			unread: 'reads',
+	describe('a body n8n left unread (node version 1.1: no Content-Type, a +json type)', () => {
+		const ready = (parameters: TriggerSetup['parameters'] = { events: ['unsubscribe'] }): TriggerSetup => ({
+			...setup(parameters, { [STATE_KEY]: { secret: SECRET } }),
+			queryAuth: { name: 'secret', value: SECRET },
 		});
-		expect(emitted(unread.result)).toEqual(emitted(parsed.result));
-		expect(emitted(unread.result)).toHaveLength(1);
+		const query = { secret: SECRET };
+		const order = { type: 'order_created', order: { id: 'A-1' } };
 
-		const gone = await deliverToNode(setup({ events: ['unsubscribe'] }, { [STATE_KEY]: { secret: SECRET } }), {
-			body,
-			query: { secret: SECRET },
-			unread: 'fails',
+		it('is read by the node: an untyped form and a +json body give the items n8n-read ones give', async () => {
+			const body = bodyOf('unsubscribe');
+			const parsed = await deliverToNode(ready(), { body, query });
+			const untyped = await deliverToNode(ready(), { body, query, contentType: null, unread: 'reads' });
+			expect({ items: emitted(untyped.result), reads: untyped.readRawBodyCalls }).toEqual({ items: emitted(parsed.result), reads: 1 });
+			expect(emitted(untyped.result)).toHaveLength(1);
+
+			const custom = { webhookKind: 'custom', authentication: 'none' };
+			const json = JSON.stringify(order);
+			const asJson = await deliverToNode(ready(custom), { body: json, query, contentType: 'application/json' });
+			const plusJson = await deliverToNode(ready(custom), { body: json, query, contentType: 'application/vnd.api+json', unread: 'reads' });
+			expect(emitted(plusJson.result)).toEqual(emitted(asJson.result));
+			expect(emitted(plusJson.result)).toMatchObject([{ event: 'order_created', order: { id: 'A-1' } }]);
 		});
-		expect({ result: gone.result, answer: gone.response }).toEqual({
-			result: { noWebhookResponse: true },
-			answer: { status: 400, json: { message: 'Empty body' } },
+
+		it.each([
+			['the sender went away', 'aborts', 400, 'Body could not be read whole: the sender went away, or its compression is broken'],
+			["it is over n8n's payload limit", 'too large', 413, "Body over n8n's payload limit (N8N_PAYLOAD_SIZE_MAX)"],
+		] as const)('is refused, never taken as an empty event, when %s', async (_, unread, status, message) => {
+			const custom = ready({ webhookKind: 'custom', authentication: 'none' });
+			const answer = await deliverToNode(custom, { body: JSON.stringify(order), query, contentType: 'application/vnd.api+json', unread });
+			expect({ result: answer.result, answer: answer.response }).toEqual({
+				result: { noWebhookResponse: true },
+				answer: { status, json: { message } },
+			});
+		});
+
+		it('is not read again once its stream has ended: an empty body, 400', async () => {
+			const answer = await deliverToNode(ready(), { body: bodyOf('unsubscribe'), query, contentType: null, unread: 'ended' });
+			expect({ answer: answer.response, reads: answer.readRawBodyCalls }).toEqual({
+				answer: { status: 400, json: { message: 'Empty body' } },
+				reads: 0,
+			});
 		});
 	});
 });

@@ -105,35 +105,50 @@ export function decideDelivery(
 	};
 }
 
+/** The body as sent, or why it could not be read. */
+type BodyRead = { body: Buffer | string } | { refused: { status: 400 | 413; reason: string } };
+
 /**
  * The body as sent. n8n keeps it as `rawBody`. For a node of version 1.1 n8n reads the body only for the
  * content types it parses itself (JSON, forms, text, XML), so a delivery without a Content-Type, or with a
  * `+json` one, is still unread: the node reads it with n8n's own reader (n8n's size limit and gzip/deflate
- * decoding apply). Only without either (a body n8n parsed as multipart, whose stream is gone) is what n8n
- * parsed encoded again: JSON as JSON, a form from its flat keys (`contact[email]`), a repeated key once per
- * value in the order sent.
+ * decoding apply); a read that fails is refused, never taken as an empty event. Only without either (a body
+ * n8n parsed as multipart, whose stream is gone) is what n8n parsed encoded again: JSON as JSON, a form from
+ * its flat keys (`contact[email]`), a repeated key once per value in the order sent.
  */
-async function rawBodyOf(context: IWebhookFunctions, contentType: string | undefined): Promise<Buffer | string> {
+async function rawBodyOf(context: IWebhookFunctions, contentType: string | undefined): Promise<BodyRead> {
 	const request = context.getRequestObject() as {
 		rawBody?: Buffer;
 		readable?: boolean;
 		readRawBody?: () => Promise<void>;
 	};
 	if (!Buffer.isBuffer(request.rawBody) && request.readable === true && typeof request.readRawBody === 'function') {
-		// A request that dies while read gives an empty body below, which is refused (400).
-		await request.readRawBody().catch(() => undefined);
+		try {
+			await request.readRawBody();
+		} catch (error) {
+			return { refused: unreadBody(error) };
+		}
 	}
-	if (Buffer.isBuffer(request.rawBody)) return request.rawBody;
-	// Nothing read and nothing parsed (n8n leaves `body` unset then): an empty body, refused with 400.
-	const body = (context.getBodyData() as IDataObject | undefined) ?? {};
-	if (contentType !== undefined && /json/i.test(contentType)) return JSON.stringify(body);
+	if (Buffer.isBuffer(request.rawBody)) return { body: request.rawBody };
+	const body = context.getBodyData() as IDataObject | undefined;
+	// Nothing read and nothing parsed: an empty body, refused (400).
+	if (body === undefined) return { body: '' };
+	if (contentType !== undefined && /json/i.test(contentType)) return { body: JSON.stringify(body) };
 	const pairs: string[] = [];
 	for (const [key, value] of Object.entries(body)) {
 		for (const one of Array.isArray(value) ? value : [value]) {
 			pairs.push(`${encodeURIComponent(key)}=${encodeURIComponent(String(one ?? ''))}`);
 		}
 	}
-	return pairs.join('&');
+	return { body: pairs.join('&') };
+}
+
+/** n8n's reader (raw-body) says `entity.too.large` over n8n's payload limit; anything else: the body did not arrive whole. */
+function unreadBody(error: unknown): { status: 400 | 413; reason: string } {
+	if ((error as { type?: unknown } | null)?.type === 'entity.too.large') {
+		return { status: 413, reason: "Body over n8n's payload limit (N8N_PAYLOAD_SIZE_MAX)" };
+	}
+	return { status: 400, reason: 'Body could not be read whole: the sender went away, or its compression is broken' };
 }
 
 /**
@@ -167,9 +182,16 @@ export async function receiveDelivery(context: IWebhookFunctions): Promise<IWebh
 		return { noWebhookResponse: true };
 	}
 	const contentType = context.getRequestObject().headers['content-type'];
+	const read = await rawBodyOf(context, contentType);
+	if ('refused' in read) {
+		const { status, reason } = read.refused;
+		context.logger.warn(`ActiveCampaign Trigger refused a delivery (HTTP ${status}): ${reason}`);
+		context.getResponseObject().status(status).json({ message: reason });
+		return { noWebhookResponse: true };
+	}
 	const decision = decideDelivery(
 		{
-			rawBody: await rawBodyOf(context, contentType),
+			rawBody: read.body,
 			contentType,
 			givenSecret: queryValue(context, secret.name),
 		},
@@ -270,8 +292,8 @@ async function claimInRedis(
  * ran, and its copy was dropped as a duplicate (queue suite: 6 of 200 events). Still pending when the process
  * dies, the claim expires instead and the copy runs. A copy arriving meanwhile is answered 409 and comes
  * again. Half a second: n8n 1.x's way from the answer to the enqueue is a row written in PostgreSQL and a
- * job added in Redis, usually milliseconds (not measured on its own); and it is shorter than the time before
- * a redelivery in the bench (P5), where a full second turned copies into 409s and retries (P5 0.963). The
+ * job added in Redis, usually milliseconds (not measured on its own); and it is no longer than the time before
+ * a redelivery in the bench (P5, 0.5-0.8 s), where a full second turned copies into 409s and retries (P5 0.963). The
  * price, on both majors (the node cannot tell them apart): a process that dies or restarts within the half
  * second *after* the execution was enqueued leaves a claim that expires too, and a later copy of that event
  * runs a second time. A dropped event is the worse of the two. Tests shorten it.

@@ -327,6 +327,15 @@ describe.each<N8nMajor>(['v1', 'v2'])('n8n %s: the ActiveCampaign Trigger end to
 		await expectNewExecutions([]);
 	});
 
+	it("refuses with 413 a body without a Content-Type beyond n8n's 16 MiB limit: read by the node with n8n's reader", async () => {
+		const body = `${bodyOf('subscriber_note').body}&note=${'n'.repeat(17 * 1024 * 1024)}`;
+		const results = await simulator.deliver(body, { contentType: null });
+		tally.sent += results.length;
+		expect(results.map(({ webhookId, status }) => ({ webhookId, status }))).toEqual([{ webhookId: registered.id, status: 413 }]);
+		expect(JSON.parse(results[0].body)).toEqual({ message: "Body over n8n's payload limit (N8N_PAYLOAD_SIZE_MAX)" });
+		await expectNewExecutions([]);
+	});
+
 	it('runs the automation action workflow from its pasted URL and secret, once per event', async () => {
 		const workflowId = await n8n.importWorkflow(pastedWorkflow('E2E automation', AUTOMATION_WEBHOOK_ID, queryAuthCredentialId));
 		await n8n.activate(workflowId);

@@ -204,21 +204,24 @@ export async function deliverToNode(
 	setup: TriggerSetup,
 	request: {
 		body: string | Buffer;
-		contentType?: string;
+		/** Form-encoded unless given; `null`: no Content-Type header. */
+		contentType?: string | null;
 		query?: IDataObject;
 		withoutRawBody?: boolean;
 		/**
 		 * As n8n leaves a body it does not parse for a node of version 1.1 (no Content-Type, a `+json` one): no
-		 * `rawBody`, no `body`, the stream unread until `readRawBody()`; 'fails' as when the sender went away.
+		 * `rawBody`, no `body`, the stream unread until `readRawBody()`, which then 'reads' it, 'aborts' (the
+		 * sender went away) or finds it 'too large' (n8n's payload limit); or the stream has 'ended' unread.
 		 */
-		unread?: 'reads' | 'fails';
+		unread?: 'reads' | 'aborts' | 'too large' | 'ended';
 	},
 	mode: WorkflowExecuteMode = 'webhook',
 ) {
 	const { workflow, node } = workflowFor(setup);
-	const contentType = request.contentType ?? 'application/x-www-form-urlencoded';
+	const contentType = request.contentType === null ? undefined : (request.contentType ?? 'application/x-www-form-urlencoded');
+	let readRawBodyCalls = 0;
 	const headersAndUrl = {
-		headers: { 'content-type': contentType },
+		headers: (contentType === undefined ? {} : { 'content-type': contentType }) as Record<string, string>,
 		query: request.query ?? {},
 		url: `/webhook/${WEBHOOK_ID}/webhook?${queryString(request.query ?? {})}`,
 	};
@@ -227,16 +230,19 @@ export async function deliverToNode(
 			? {
 					...(request.withoutRawBody ? {} : { rawBody: Buffer.from(request.body) }),
 					// n8n's own body parsing: JSON, or a flat form whose repeated keys become arrays.
-					body: (contentType.includes('json')
+					body: (contentType?.includes('json')
 						? parseJsonOrEmpty(String(request.body))
 						: parseQueryString(String(request.body))) as IDataObject,
 					...headersAndUrl,
 				}
 			: {
 					...headersAndUrl,
-					readable: true,
+					readable: request.unread !== 'ended',
 					async readRawBody() {
-						if (request.unread === 'fails') throw new Error('Request body stream was aborted mid-read or is not readable');
+						readRawBodyCalls++;
+						// As n8n's reader fails: its BadRequestError, or raw-body's error for a body over the limit.
+						if (request.unread === 'aborts') throw new Error('Request body stream was aborted mid-read or is not readable');
+						if (request.unread === 'too large') throw Object.assign(new Error('request entity too large'), { type: 'entity.too.large', status: 413 });
 						httpRequest.rawBody = Buffer.from(request.body);
 					},
 				};
@@ -266,7 +272,7 @@ export async function deliverToNode(
 	const context = new WebhookContext(workflow, node, additionalData, mode, webhookData, [], null);
 	const result = await trigger.webhook.call(context);
 	Object.assign(setup.staticData, JSON.parse(JSON.stringify(workflow.staticData)));
-	return { result, response, httpResponse };
+	return { result, response, httpResponse, readRawBodyCalls };
 }
 
 function parseJsonOrEmpty(text: string): unknown {

@@ -15,4 +15,4 @@ export const TRIGGER_NAME = String(description.defaults.name);
 /** n8n keeps a node's static data under `node:<node name>`. */
 export const TRIGGER_STATE_KEY = `node:${TRIGGER_NAME}`;
 /** The version a node dropped on the canvas gets (n8n takes `defaultVersion`). */
-export const TRIGGER_VERSION = Number(description.defaultVersion ?? description.version);
+export const TRIGGER_VERSION = description.defaultVersion ?? Math.max(...[description.version].flat());
