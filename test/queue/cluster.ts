@@ -28,6 +28,8 @@ export interface ClusterOptions {
 	userFolder: string;
 	packageTarball: string;
 	webhookUrl: string;
+	/** More n8n settings for every process of the cluster. */
+	env?: Record<string, string>;
 }
 
 /** Runs one SQL statement (by default in the server's `postgres` database); returns its rows, unaligned. */
@@ -89,6 +91,7 @@ export async function startQueueCluster(options: ClusterOptions): Promise<QueueC
 		N8N_ENCRYPTION_KEY: `queue-suite-key-${database}`,
 		// Without it, n8n 1.x warns that the setting will change and keeps file-mode permissions checks loud.
 		N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS: 'false',
+		...options.env,
 	};
 	const processOptions = (offset: number, name: string): StartOptions => ({
 		version: options.version,
