@@ -70,25 +70,35 @@ function latencyDetails(http: HttpLatency) {
 	};
 }
 
-/**
- * P3 alone, in both majors, merged into the committed bench/results.json (`npm run bench:latency`).
- */
-async function latencyOnly(): Promise<void> {
+/** P3's keys and details from what ran in each major; a major that did not run is null, with why. */
+function latencyResults(latency: Partial<Record<N8nMajor, Latency>>, skipped: Partial<Record<N8nMajor, string>> = {}) {
+	const details = (version: N8nMajor) =>
+		latency[version] ? latencyDetails(latency[version].http) : { skipped: skipped[version] ?? 'not run in this mode' };
+	return {
+		keys: {
+			p3_ratio_latency: latency.v1 ? round(latency.v1.http.ratio, 3) : null,
+			p3_runs: latency.v1?.runs ?? null,
+			p3_ratio_latency_v2: latency.v2 ? round(latency.v2.http.ratio, 3) : null,
+			p3_runs_v2: latency.v2?.runs ?? null,
+		},
+		details: { p3: details('v1'), p3_v2: details('v2') },
+	};
+}
+
+/** Merges one part's keys and details into the committed bench/results.json, and prints the table. */
+function mergeIntoResults(part: string, keys: Partial<Results>, details: Record<string, unknown>): void {
 	const file = path.join(REPO_ROOT, 'bench', 'results.json');
 	const results = JSON.parse(fs.readFileSync(file, 'utf8')) as Results;
-	const v1 = await measureLatency('v1', FULL);
-	const v2 = await measureLatency('v2', FULL);
-	Object.assign(results, {
-		p3_ratio_latency: round(v1.http.ratio, 3),
-		p3_runs: v1.runs,
-		p3_ratio_latency_v2: round(v2.http.ratio, 3),
-		p3_runs_v2: v2.runs,
-		n8n_version_v2: n8nVersion('v2'),
-	});
-	results.details.p3 = latencyDetails(v1.http);
-	results.details.p3_v2 = latencyDetails(v2.http);
+	Object.assign(results, keys);
+	Object.assign(results.details, details);
 	fs.writeFileSync(file, `${JSON.stringify(results, null, '\t')}\n`);
-	console.log(`\n${resultsTable(results)}\n\nWritten: ${path.relative(REPO_ROOT, file)} (P3 only)`);
+	console.log(`\n${resultsTable(results)}\n\nWritten: ${path.relative(REPO_ROOT, file)} (${part} only)`);
+}
+
+/** P3 alone, in both majors, merged into the committed bench/results.json (`npm run bench:latency`). */
+async function latencyOnly(): Promise<void> {
+	const { keys, details } = latencyResults({ v1: await measureLatency('v1', FULL), v2: await measureLatency('v2', FULL) });
+	mergeIntoResults('P3', { ...keys, n8n_version_v2: n8nVersion('v2') }, details);
 }
 
 /**
@@ -106,13 +116,8 @@ async function queueOnly(): Promise<void> {
 		console.log(`\nDiagnostic run (${diagnostic.what}): ${JSON.stringify({ ...keys, details_p5: details }, null, '\t')}`);
 		return;
 	}
-	const file = path.join(REPO_ROOT, 'bench', 'results.json');
-	const results = JSON.parse(fs.readFileSync(file, 'utf8')) as Results;
 	const { details_p5: details, ...keys } = await queueResults(FULL.queue);
-	Object.assign(results, keys);
-	results.details.p5 = details;
-	fs.writeFileSync(file, `${JSON.stringify(results, null, '\t')}\n`);
-	console.log(`\n${resultsTable(results)}\n\nWritten: ${path.relative(REPO_ROOT, file)} (P5 only)`);
+	mergeIntoResults('P5', keys, { p5: details });
 }
 
 async function queueResults(
@@ -173,6 +178,7 @@ async function main(): Promise<void> {
 		latency[version] = await measureLatency(version, settings);
 	}
 	const http = latency.v1?.http;
+	const p3 = latencyResults(latency, latencySkipped);
 	// Queue mode needs PostgreSQL and Redis; the smoke run (CI's bench check) leaves it to npm run test:queue.
 	const queue = smoke ? undefined : await queueResults(settings.queue);
 
@@ -183,10 +189,7 @@ async function main(): Promise<void> {
 		p1_ratio_named_fields: round(named.ratio, 3),
 		p2_ratio_100k_vs_100: round(dedup.decision.ratio, 3),
 		p2_state_bytes: heap.stateBytes,
-		p3_ratio_latency: http ? round(http.ratio, 3) : null,
-		p3_runs: latency.v1?.runs ?? null,
-		p3_ratio_latency_v2: latency.v2 ? round(latency.v2.http.ratio, 3) : null,
-		p3_runs_v2: latency.v2?.runs ?? null,
+		...p3.keys,
 		p4_heap_growth_mb: round(heap.growthMb, 2),
 		p5_throughput_ratio: queue?.p5_throughput_ratio ?? null,
 		p5_runs: queue?.p5_runs ?? null,
@@ -222,8 +225,7 @@ async function main(): Promise<void> {
 				stateBytesWith100kKeys: dedup.stateBytes,
 				persistUsPerWrite: round(dedup.persistUs, 1),
 			},
-			p3: latency.v1 ? latencyDetails(latency.v1.http) : { skipped: latencySkipped.v1 ?? 'not run in this mode' },
-			p3_v2: latency.v2 ? latencyDetails(latency.v2.http) : { skipped: latencySkipped.v2 ?? 'not run in this mode' },
+			...p3.details,
 			p5: queue?.details_p5 ?? { skipped: 'not run in this mode' },
 			p4: {
 				events: heap.events,

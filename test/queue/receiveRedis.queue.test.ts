@@ -14,6 +14,9 @@ const bodyOf = (event: string) => DELIVERY_BODIES.find((body) => body.event === 
 let server: OwnRedis;
 let workflows = 0;
 
+/** What the node answers a copy of a settled event, and a copy whose twin is still pending. */
+const DUPLICATE = { webhookResponse: { received: true, emitted: false, reason: 'duplicate' } };
+const RETRY_LATER = { status: 409, json: { message: 'A copy of this event is being processed; retry later' } };
 /** A claim stays pending this long after its 2xx left (500 ms in n8n). */
 const AFTER_ANSWER_MS = 200;
 /** Long enough for a settle to have reached Redis: the pending moment, its timer's slot, a round trip. */
@@ -51,7 +54,7 @@ it("emits with n8n's own answer, then takes a copy as a duplicate once that answ
 	first.httpResponse.finish(200);
 	await wait(SETTLED_MS);
 	const copy = await deliver(trigger);
-	expect(copy.result).toEqual({ webhookResponse: { received: true, emitted: false, reason: 'duplicate' } });
+	expect(copy.result).toEqual(DUPLICATE);
 	expect(trigger.staticData).toEqual({ [STATE_KEY]: { secret: SECRET } });
 });
 
@@ -62,11 +65,11 @@ it('answers a copy that arrives while the first is in flight with 409, so it is 
 	expect(emitted.result.workflowData?.flat()).toHaveLength(1);
 	expect({ result: asked.result, response: asked.response }).toEqual({
 		result: { noWebhookResponse: true },
-		response: { status: 409, json: { message: 'A copy of this event is being processed; retry later' } },
+		response: RETRY_LATER,
 	});
 	emitted.httpResponse.finish(200);
 	await wait(SETTLED_MS);
-	expect((await deliver(trigger)).result).toEqual({ webhookResponse: { received: true, emitted: false, reason: 'duplicate' } });
+	expect((await deliver(trigger)).result).toEqual(DUPLICATE);
 });
 
 it('keeps the claim pending for a moment after the 2xx left (n8n 1.x enqueues after answering), then settled', async () => {
@@ -76,10 +79,10 @@ it('keeps the claim pending for a moment after the 2xx left (n8n 1.x enqueues af
 	await wait(20);
 	// A copy at another process, while a process killed now would leave only a claim that expires.
 	forgetSettledHere();
-	expect((await deliver(trigger)).response).toEqual({ status: 409, json: { message: 'A copy of this event is being processed; retry later' } });
+	expect((await deliver(trigger)).response).toEqual(RETRY_LATER);
 	await wait(SETTLED_MS);
 	forgetSettledHere();
-	expect((await deliver(trigger)).result).toEqual({ webhookResponse: { received: true, emitted: false, reason: 'duplicate' } });
+	expect((await deliver(trigger)).result).toEqual(DUPLICATE);
 });
 
 it('lets the retry of a delivery whose answer was not a 2xx run', async () => {
