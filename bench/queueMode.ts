@@ -1,6 +1,6 @@
 /**
  * P5: this node (Redis dedup store) against n8n's built-in ActiveCampaign Trigger in a real queue-mode n8n
- * 1.x (PostgreSQL, Redis, the main process, two webhook processes, one worker), the same stream to both: new
+ * of one major (PostgreSQL, Redis, the main process, two webhook processes, one worker), the same stream to both: new
  * events with 10% of them delivered a second time (none with `withoutCopies`), each copy to one of the two
  * webhook processes and retried until a 2xx, as ActiveCampaign and a load balancer would.
  *
@@ -27,11 +27,16 @@ import { sendAll, type Sender } from '../test/queue/loadBalancer';
 import { OwnRedis } from '../test/queue/redisServer';
 import { importQueueCredentials, registeredTarget, storeWorkflow, type QueueCredentials } from '../test/queue/workflows';
 import { TRIGGER_NAME } from '../test/support/triggerNode';
+import { settling } from '../nodes/ActiveCampaignTrigger/receive';
 
 import { addCpu, cpuSince, type CpuByRole } from './cpu';
 import { median } from './measure';
 
 export interface QueueOptions {
+	/** The n8n the cluster runs. */
+	version: harness.N8nMajor;
+	/** More n8n settings for every process (diagnostics: one of n8n's own switches). */
+	env?: Record<string, string>;
 	/** Distinct events per node and pass; 10% of them are sent twice, unless `withoutCopies`. */
 	events: number;
 	/** Streams measured one after the other in the same n8n; the ratio reported is their median. */
@@ -51,7 +56,7 @@ export interface QueueResult {
 	/** The median of `passRatios`. */
 	throughputRatio: number;
 	passRatios: number[];
-	/** The same ratio counting only the time until every delivery was answered (n8n 1.x answers before the run). */
+	/** The same ratio counting only the time until every delivery was answered (n8n 1.x answers before the run is enqueued, 2.x after). */
 	answeredOnlyRatio: number;
 	/** Executions still queued or running when a chunk's last delivery was answered, on average per chunk. */
 	queuedAtAnswer: { ours: number; builtIn: number };
@@ -62,6 +67,30 @@ export interface QueueResult {
 	cpuMsPerDelivery: { ours: CpuByRole; builtIn: CpuByRole };
 	deliveries: number;
 	distinctEvents: number;
+	/** When this node's executions were written, against the answers to their deliveries (`enqueueAfterAnswer`). */
+	enqueueAfterAnswer: EnqueueGap;
+}
+
+/**
+ * Milliseconds from a delivery's 2xx to the execution row n8n writes just before it enqueues the run (n8n 1.x
+ * answers first; 2.x after the enqueue, so its figures are negative), per event of this node. `afterAnswer`
+ * counts from when the bench saw the 2xx, which is after n8n sent it, so it can fall short of the real gap;
+ * `afterSend` counts from when the accepted attempt was sent, before n8n answered, so it cannot: it bounds the
+ * gap from above. `pastHold`: events whose `afterSend` reaches the Redis store's hold after a 2xx (settling in
+ * receive.ts), the most that could have settled before their run was enqueued.
+ */
+export interface EnqueueGap {
+	events: number;
+	afterAnswer: Percentiles;
+	afterSend: Percentiles;
+	holdMs: number;
+	pastHold: number;
+}
+
+interface Percentiles {
+	p50: number;
+	p99: number;
+	max: number;
 }
 
 const API_TOKEN = 'bench-queue-api-token';
@@ -93,6 +122,41 @@ function countRowWrites(database: string, workflowId: string): () => number {
 	return () => Number(psql('SELECT count(*) FROM bench_row_writes', database));
 }
 
+function percentiles(values: number[]): Percentiles {
+	const sorted = [...values].sort((a, b) => a - b);
+	const at = (share: number) => sorted[Math.min(sorted.length - 1, Math.floor(share * sorted.length))] ?? Number.NaN;
+	return { p50: at(0.5), p99: at(0.99), max: sorted.at(-1) ?? Number.NaN };
+}
+
+/** The contact id of a P5 body: every event of the stream has its own. */
+const contactIdOf = (body: string) => /contact%5Bid%5D=(\d+)/.exec(body)?.[1];
+
+/** `EnqueueGap` from the bench's times of each event's accepted delivery and the rows n8n wrote for the workflow. */
+function enqueueGap(database: string, workflowId: string, accepted: ReadonlyMap<string, { sentAt: number; answeredAt: number }>): EnqueueGap {
+	// Every P5 contact id has six digits from 500001 on, and n8n keeps the item's strings quoted in the run data.
+	const rows = psql(
+		`SELECT round(extract(epoch FROM e."createdAt") * 1000), substring(d.data FROM '"(50[0-9]{4})"') FROM execution_entity e ` +
+			`JOIN execution_data d ON d."executionId" = e.id WHERE e."workflowId" = '${workflowId}'`,
+		database,
+	);
+	const afterAnswer: number[] = [];
+	const afterSend: number[] = [];
+	for (const row of rows.split('\n')) {
+		const [writtenAt, contactId] = row.split('|');
+		const times = accepted.get(contactId);
+		if (times === undefined) continue;
+		afterAnswer.push(Number(writtenAt) - times.answeredAt);
+		afterSend.push(Number(writtenAt) - times.sentAt);
+	}
+	return {
+		events: afterSend.length,
+		afterAnswer: percentiles(afterAnswer),
+		afterSend: percentiles(afterSend),
+		holdMs: settling.afterAnswerMs,
+		pastHold: afterSend.filter((gap) => gap >= settling.afterAnswerMs).length,
+	};
+}
+
 function perDelivery(cpu: CpuByRole, deliveries: number): CpuByRole {
 	return Object.fromEntries(Object.entries(cpu).map(([role, seconds]) => [role, Math.round((seconds * 1000 * 100) / deliveries) / 100]));
 }
@@ -115,7 +179,7 @@ function bullQueue(redis: Redis, database: string): { jobs(): Promise<number>; e
 /** Sends the deliveries with `inFlight` senders; returns the seconds it took. */
 async function send(sender: Sender, target: string, bodies: readonly string[], inFlight: number): Promise<number> {
 	const started = process.hrtime.bigint();
-	const unaccepted = await sendAll({ ...sender, retryGapMs: 250 }, target, bodies, inFlight);
+	const unaccepted = await sendAll({ retryGapMs: 250, ...sender }, target, bodies, inFlight);
 	if (unaccepted > 0) throw new Error(`${unaccepted} deliveries to ${target} got no 2xx`);
 	return Number(process.hrtime.bigint() - started) / 1e9;
 }
@@ -129,11 +193,12 @@ export async function measureQueueMode(options: QueueOptions, log: (line: string
 	let queueReader: Redis | undefined;
 	try {
 		cluster = await startQueueCluster({
-			version: 'v1',
+			version: options.version,
 			basePort: 6100,
-			userFolder: harness.n8nUserFolder('bench/queue-v1'),
+			userFolder: harness.n8nUserFolder(`bench/queue-${options.version}`),
 			packageTarball: tarball,
 			webhookUrl: 'https://n8n.bench.test/',
+			env: options.env,
 		});
 		const credentials = await importQueueCredentials(cluster.main, simulator, API_TOKEN, dedupRedis.port);
 		const builtInCredential = await cluster.main.importCredentials({
@@ -180,6 +245,12 @@ export async function measureQueueMode(options: QueueOptions, log: (line: string
 		await queue.emptied(await queue.jobs());
 		const passRatios: number[] = [];
 		let deliveries = 0;
+		// The first accepted delivery of each of this node's events: the one that ran (a copy comes 50 events later).
+		const accepted = new Map<string, { sentAt: number; answeredAt: number }>();
+		const onAccepted = (body: string, times: { sentAt: number; answeredAt: number }) => {
+			const contactId = contactIdOf(body);
+			if (contactId !== undefined && !accepted.has(contactId)) accepted.set(contactId, times);
+		};
 		const rowWrites = countRowWrites(cluster.database, oursId);
 		for (let pass = 1; pass <= options.passes; pass++) {
 			// The stream: every tenth event is delivered again 50 events later, as a redelivery comes after the
@@ -201,7 +272,8 @@ export async function measureQueueMode(options: QueueOptions, log: (line: string
 					// A chunk lasts until its deliveries are answered and their executions have run: a rate at
 					// which the worker falls further behind is not sustained. Each chunk starts with an empty queue.
 					const spent = cpuSince();
-					const answeredIn = await send({ simulator, processes: cluster.webhooks }, targets[who], chunk, options.inFlight);
+					const sender = { simulator, processes: cluster.webhooks, onAccepted: who === 'ours' ? onAccepted : undefined };
+					const answeredIn = await send(sender, targets[who], chunk, options.inFlight);
 					const queued = await queue.jobs();
 					const drainStarted = process.hrtime.bigint();
 					await queue.emptied(queued);
@@ -243,6 +315,7 @@ export async function measureQueueMode(options: QueueOptions, log: (line: string
 			cpuMsPerDelivery: { ours: perDelivery(cpu.ours, deliveries), builtIn: perDelivery(cpu.builtIn, deliveries) },
 			deliveries,
 			distinctEvents,
+			enqueueAfterAnswer: enqueueGap(cluster.database, oursId, accepted),
 		};
 	} finally {
 		queueReader?.disconnect();

@@ -15,7 +15,10 @@ export type ResultKey =
 	| 'p4_heap_growth_mb'
 	| 'p5_throughput_ratio'
 	| 'p5_extra_executions'
-	| 'p5_static_writes_per_event';
+	| 'p5_static_writes_per_event'
+	| 'p5_throughput_ratio_v2'
+	| 'p5_extra_executions_v2'
+	| 'p5_static_writes_per_event_v2';
 
 interface Goal {
 	key: ResultKey;
@@ -39,6 +42,9 @@ export const GOALS: readonly Goal[] = [
 	{ key: 'p5_throughput_ratio', what: 'queue mode: sustained deliveries/s, ours (Redis) / built-in (median)', goal: '>= 1.0', met: (v) => v >= 1, digits: 3 },
 	{ key: 'p5_extra_executions', what: 'queue mode: executions beyond distinct events', goal: '0', met: (v) => v === 0, digits: 0 },
 	{ key: 'p5_static_writes_per_event', what: 'queue mode: static-data row writes per event', goal: '0', met: (v) => v === 0, digits: 3 },
+	{ key: 'p5_throughput_ratio_v2', what: 'the same three in n8n 2.x: deliveries/s, ours / built-in', goal: '>= 1.0', met: (v) => v >= 1, digits: 3 },
+	{ key: 'p5_extra_executions_v2', what: 'n8n 2.x: executions beyond distinct events', goal: '0', met: (v) => v === 0, digits: 0 },
+	{ key: 'p5_static_writes_per_event_v2', what: 'n8n 2.x: static-data row writes per event', goal: '0', met: (v) => v === 0, digits: 3 },
 ];
 
 export type Results = Record<ResultKey, number | null> & {
@@ -53,6 +59,8 @@ export type Results = Record<ResultKey, number | null> & {
 	p3_runs_v2: number[] | null;
 	/** P5's ratio in each of its passes (one queue-mode n8n); `p5_throughput_ratio` is their median. */
 	p5_runs: number[] | null;
+	/** The same in n8n 2.x. */
+	p5_runs_v2: number[] | null;
 	mode: 'full' | 'smoke';
 	measured_at: string;
 	/** Per-event times and the other numbers behind the ratios. */

@@ -14,7 +14,7 @@ import { BODIES } from './bodies';
 import { measureDedupCost } from './dedupCost';
 import { measureHttpLatency, n8nVersion, type HttpLatency } from './http';
 import { compareNamedFields, comparePipelineWithQs, measureHeapGrowth } from './pipeline';
-import { measureQueueMode, type QueueOptions } from './queueMode';
+import { measureQueueMode, type QueueOptions, type QueueResult } from './queueMode';
 import { barChart, missedGoals, resultsTable, round, type Results } from './report';
 import { FULL, SMOKE } from './settings';
 
@@ -33,6 +33,11 @@ const QUEUE_DIAGNOSTICS: Array<{ flag: string; what: string; options: Partial<Qu
 		flag: '--dedup-off',
 		what: 'this node with Deduplicate off, no event delivered twice',
 		options: { withoutCopies: true, oursDedupOff: true },
+	},
+	{
+		flag: '--lazy-isolates',
+		what: "n8n's N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE=true, which README recommends for n8n 2.x",
+		options: { env: { N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE: 'true' } },
 	},
 ];
 
@@ -101,44 +106,70 @@ async function latencyOnly(): Promise<void> {
 	mergeIntoResults('P3', { ...keys, n8n_version_v2: n8nVersion('v2') }, details);
 }
 
+/** The majors `--major v1` or `--major v2` names, else both. */
+function chosenMajors(): N8nMajor[] {
+	const at = process.argv.indexOf('--major');
+	if (at < 0) return ['v1', 'v2'];
+	const major = process.argv[at + 1];
+	if (major !== 'v1' && major !== 'v2') throw new Error(`--major takes v1 or v2, not ${major ?? 'nothing'}`);
+	return [major];
+}
+
 /**
- * P5 alone, merged into the committed bench/results.json (`npm run bench:queue`). With `--control`, the built-in
- * node takes this node's place too: the ratio then shows what the bench itself favours. `--without-copies` and
- * `--dedup-off` take the saved executions, then the Redis commands, out of the comparison. The variants are
- * printed, not written.
+ * P5 alone, merged into the committed bench/results.json (`npm run bench:queue`), in both majors or the one
+ * `--major` names. With `--control`, the built-in node takes this node's place too: the ratio then shows what the
+ * bench itself favours. `--without-copies` and `--dedup-off` take the saved executions, then the Redis commands,
+ * out of the comparison; `--lazy-isolates` runs n8n with lazy expression isolates. The variants are printed, not
+ * written.
  */
 async function queueOnly(): Promise<void> {
 	const chosen = QUEUE_DIAGNOSTICS.filter(({ flag }) => process.argv.includes(flag));
 	if (chosen.length > 1) throw new Error(`Choose one of ${chosen.map(({ flag }) => flag).join(', ')} per run`);
 	const [diagnostic] = chosen;
+	const queue: Partial<Record<N8nMajor, QueueResult>> = {};
+	for (const version of chosenMajors()) queue[version] = await measureQueue({ ...FULL.queue, ...diagnostic?.options, version });
+	const { keys, details } = queueResults(queue);
 	if (diagnostic) {
-		const { details_p5: details, ...keys } = await queueResults({ ...FULL.queue, ...diagnostic.options });
-		console.log(`\nDiagnostic run (${diagnostic.what}): ${JSON.stringify({ ...keys, details_p5: details }, null, '\t')}`);
+		console.log(`\nDiagnostic run (${diagnostic.what}): ${JSON.stringify({ ...keys, details }, null, '\t')}`);
 		return;
 	}
-	const { details_p5: details, ...keys } = await queueResults(FULL.queue);
-	mergeIntoResults('P5', keys, { p5: details });
+	mergeIntoResults('P5', keys, details);
 }
 
-async function queueResults(
-	options: QueueOptions,
-): Promise<Pick<Results, 'p5_throughput_ratio' | 'p5_runs' | 'p5_extra_executions' | 'p5_static_writes_per_event'> & { details_p5: unknown }> {
-	log(`P5: queue-mode n8n ${n8nVersion()} (PostgreSQL, Redis, 2 webhook processes, 1 worker), ${options.passes} passes of ${options.events} events each`);
-	const queue = await measureQueueMode(options, log);
-	return {
-		p5_throughput_ratio: round(queue.throughputRatio, 3),
-		p5_runs: queue.passRatios.map((ratio) => round(ratio, 3)),
-		p5_extra_executions: queue.extraExecutions,
-		p5_static_writes_per_event: round(queue.staticWritesPerEvent, 3),
-		details_p5: {
-			deliveries: queue.deliveries,
-			distinctEvents: queue.distinctEvents,
-			deliveriesPerSecond: { ours: round(queue.perSecond.ours, 1), builtIn: round(queue.perSecond.builtIn, 1) },
-			cpuMsPerDelivery: queue.cpuMsPerDelivery,
-			answeredOnlyRatio: round(queue.answeredOnlyRatio, 3),
-			queuedAtAnswer: { ours: round(queue.queuedAtAnswer.ours, 1), builtIn: round(queue.queuedAtAnswer.builtIn, 1) },
-		},
-	};
+async function measureQueue(options: QueueOptions): Promise<QueueResult> {
+	log(
+		`P5: queue-mode n8n ${n8nVersion(options.version)} (PostgreSQL, Redis, 2 webhook processes, 1 worker), ` +
+			`${options.passes} passes of ${options.events} events each`,
+	);
+	return await measureQueueMode(options, log);
+}
+
+/** P5's keys and details from what ran in each major (only those: a major that did not run keeps its figures). */
+function queueResults(queue: Partial<Record<N8nMajor, QueueResult>>): { keys: Partial<Results>; details: Record<string, unknown> } {
+	const keys: Partial<Results> = {};
+	const details: Record<string, unknown> = {};
+	for (const version of ['v1', 'v2'] as const) {
+		const result = queue[version];
+		if (!result) continue;
+		const suffix = version === 'v1' ? '' : '_v2';
+		Object.assign(keys, {
+			[`p5_throughput_ratio${suffix}`]: round(result.throughputRatio, 3),
+			[`p5_runs${suffix}`]: result.passRatios.map((ratio) => round(ratio, 3)),
+			[`p5_extra_executions${suffix}`]: result.extraExecutions,
+			[`p5_static_writes_per_event${suffix}`]: round(result.staticWritesPerEvent, 3),
+		});
+		details[`p5${suffix}`] = {
+			n8nVersion: n8nVersion(version),
+			deliveries: result.deliveries,
+			distinctEvents: result.distinctEvents,
+			deliveriesPerSecond: { ours: round(result.perSecond.ours, 1), builtIn: round(result.perSecond.builtIn, 1) },
+			cpuMsPerDelivery: result.cpuMsPerDelivery,
+			answeredOnlyRatio: round(result.answeredOnlyRatio, 3),
+			queuedAtAnswer: { ours: round(result.queuedAtAnswer.ours, 1), builtIn: round(result.queuedAtAnswer.builtIn, 1) },
+			enqueueAfterAnswerMs: result.enqueueAfterAnswer,
+		};
+	}
+	return { keys, details };
 }
 
 async function main(): Promise<void> {
@@ -180,7 +211,9 @@ async function main(): Promise<void> {
 	const http = latency.v1?.http;
 	const p3 = latencyResults(latency, latencySkipped);
 	// Queue mode needs PostgreSQL and Redis; the smoke run (CI's bench check) leaves it to npm run test:queue.
-	const queue = smoke ? undefined : await queueResults(settings.queue);
+	const queue: Partial<Record<N8nMajor, QueueResult>> = {};
+	if (!smoke) for (const version of ['v1', 'v2'] as const) queue[version] = await measureQueue({ ...settings.queue, version });
+	const p5 = queueResults(queue);
 
 	const results: Results = {
 		p1_ratio_typical: pipelineRatio('typical'),
@@ -191,10 +224,15 @@ async function main(): Promise<void> {
 		p2_state_bytes: heap.stateBytes,
 		...p3.keys,
 		p4_heap_growth_mb: round(heap.growthMb, 2),
-		p5_throughput_ratio: queue?.p5_throughput_ratio ?? null,
-		p5_runs: queue?.p5_runs ?? null,
-		p5_extra_executions: queue?.p5_extra_executions ?? null,
-		p5_static_writes_per_event: queue?.p5_static_writes_per_event ?? null,
+		p5_throughput_ratio: null,
+		p5_runs: null,
+		p5_extra_executions: null,
+		p5_static_writes_per_event: null,
+		p5_throughput_ratio_v2: null,
+		p5_runs_v2: null,
+		p5_extra_executions_v2: null,
+		p5_static_writes_per_event_v2: null,
+		...p5.keys,
 		node_version: process.version,
 		n8n_version: n8nVersion('v1'),
 		n8n_version_v2: n8nVersion('v2'),
@@ -226,7 +264,9 @@ async function main(): Promise<void> {
 				persistUsPerWrite: round(dedup.persistUs, 1),
 			},
 			...p3.details,
-			p5: queue?.details_p5 ?? { skipped: 'not run in this mode' },
+			p5: { skipped: 'not run in this mode' },
+			p5_v2: { skipped: 'not run in this mode' },
+			...p5.details,
 			p4: {
 				events: heap.events,
 				emitted: heap.emitted,

@@ -20,8 +20,8 @@ export interface BenchSettings {
 	http: HttpOptions;
 	/** P3 runs, each in a fresh n8n: its ratio moves by about 0.05 from run to run, so the median is reported. */
 	httpRuns: number;
-	/** P5, full runs only (needs PostgreSQL and Redis). */
-	queue: QueueOptions;
+	/** P5 in each major, full runs only (needs PostgreSQL and Redis). */
+	queue: Omit<QueueOptions, 'version'>;
 }
 
 export const FULL: BenchSettings = {

@@ -11,6 +11,8 @@ export interface Sender {
 	/** Attempts per delivery before giving up (ActiveCampaign keeps trying longer). */
 	retryLimit?: number;
 	retryGapMs?: number;
+	/** Told of each accepted delivery: when its last attempt was sent and when its 2xx came back (ms since the epoch). */
+	onAccepted?: (body: string, times: { sentAt: number; answeredAt: number }) => void;
 }
 
 /** Sends one delivery until a 2xx, starting at process `first`; returns every answer. */
@@ -19,9 +21,13 @@ export async function deliverUntilAccepted(sender: Sender, target: string, body:
 	const answers: DeliveryResult[] = [];
 	for (let attempt = 0; attempt < retryLimit; attempt++) {
 		const process = processes[(first + attempt) % processes.length];
+		const sentAt = Date.now();
 		const answer = await simulator.postTo(`${process.baseUrl}${target}`, body);
 		answers.push(answer);
-		if (answer.status >= 200 && answer.status < 300) return answers;
+		if (answer.status >= 200 && answer.status < 300) {
+			sender.onAccepted?.(body, { sentAt, answeredAt: Date.now() });
+			return answers;
+		}
 		await new Promise((resolve) => setTimeout(resolve, retryGapMs));
 	}
 	return answers;
