@@ -23,7 +23,7 @@ import { withContactId, withDownstream } from '../test/e2e/scenarioSupport';
 import { DELIVERY_BODIES } from '../test/fixtures/deliveryBodies';
 import { ActiveCampaignSimulator } from '../test/simulator/ActiveCampaignSimulator';
 import { QUEUE_REDIS, assertServices, psql, startQueueCluster, type QueueCluster } from '../test/queue/cluster';
-import { sendAll, type Sender } from '../test/queue/loadBalancer';
+import { sendAll, type AcceptedTimes, type Sender } from '../test/queue/loadBalancer';
 import { OwnRedis } from '../test/queue/redisServer';
 import { importQueueCredentials, registeredTarget, storeWorkflow, type QueueCredentials } from '../test/queue/workflows';
 import { TRIGGER_NAME } from '../test/support/triggerNode';
@@ -72,12 +72,12 @@ export interface QueueResult {
 }
 
 /**
- * Milliseconds from a delivery's 2xx to the execution row n8n writes just before it enqueues the run (n8n 1.x
- * answers first; 2.x after the enqueue, so its figures are negative), per event of this node. `afterAnswer`
- * counts from when the bench saw the 2xx, which is after n8n sent it, so it can fall short of the real gap;
- * `afterSend` counts from when the accepted attempt was sent, before n8n answered, so it cannot: it bounds the
- * gap from above. `pastHold`: events whose `afterSend` reaches the Redis store's hold after a 2xx (settling in
- * receive.ts), the most that could have settled before their run was enqueued.
+ * Milliseconds from a delivery's 2xx to the `createdAt` stamp of the execution row, per event of this node. n8n
+ * 1.x answers first, then stamps the row, commits the run data, checks credential permissions and adds the job
+ * to its queue; 2.x answers after that (its `afterAnswer` is negative). `afterAnswer` counts from when the bench
+ * received the 2xx, after n8n sent it: a lower bound of the gap to the enqueue. `afterSend` counts from when the
+ * accepted attempt was sent, before n8n answered: an upper bound of the gap to the stamp only. `pastHold`: events
+ * whose `afterSend` reached the Redis store's hold after a 2xx (settling in receive.ts); meaningful on 1.x only.
  */
 export interface EnqueueGap {
 	events: number;
@@ -132,19 +132,23 @@ function percentiles(values: number[]): Percentiles {
 const contactIdOf = (body: string) => /contact%5Bid%5D=(\d+)/.exec(body)?.[1];
 
 /** `EnqueueGap` from the bench's times of each event's accepted delivery and the rows n8n wrote for the workflow. */
-function enqueueGap(database: string, workflowId: string, accepted: ReadonlyMap<string, { sentAt: number; answeredAt: number }>): EnqueueGap {
-	// Every P5 contact id has six digits from 500001 on, and n8n keeps the item's strings quoted in the run data.
+function enqueueGap(database: string, workflowId: string, accepted: ReadonlyMap<string, AcceptedTimes>): EnqueueGap {
+	// P5's contact ids count up from 500001 (six digits while under 100,000 events), and n8n keeps the item's
+	// strings quoted in the run data; `events` shows how many executions were paired.
 	const rows = psql(
-		`SELECT round(extract(epoch FROM e."createdAt") * 1000), substring(d.data FROM '"(50[0-9]{4})"') FROM execution_entity e ` +
-			`JOIN execution_data d ON d."executionId" = e.id WHERE e."workflowId" = '${workflowId}'`,
+		`SELECT round(extract(epoch FROM e."createdAt") * 1000), substring(d.data FROM '"(5[0-9]{5})"') FROM execution_entity e ` +
+			`JOIN execution_data d ON d."executionId" = e.id WHERE e."workflowId" = '${workflowId}' ORDER BY e."createdAt"`,
 		database,
 	);
 	const afterAnswer: number[] = [];
 	const afterSend: number[] = [];
+	// An event's first execution is the one its accepted delivery started (a second one would be a copy's).
+	const paired = new Set<string>();
 	for (const row of rows.split('\n')) {
 		const [writtenAt, contactId] = row.split('|');
 		const times = accepted.get(contactId);
-		if (times === undefined) continue;
+		if (times === undefined || paired.has(contactId)) continue;
+		paired.add(contactId);
 		afterAnswer.push(Number(writtenAt) - times.answeredAt);
 		afterSend.push(Number(writtenAt) - times.sentAt);
 	}
@@ -246,8 +250,8 @@ export async function measureQueueMode(options: QueueOptions, log: (line: string
 		const passRatios: number[] = [];
 		let deliveries = 0;
 		// The first accepted delivery of each of this node's events: the one that ran (a copy comes 50 events later).
-		const accepted = new Map<string, { sentAt: number; answeredAt: number }>();
-		const onAccepted = (body: string, times: { sentAt: number; answeredAt: number }) => {
+		const accepted = new Map<string, AcceptedTimes>();
+		const onAccepted = (body: string, times: AcceptedTimes) => {
 			const contactId = contactIdOf(body);
 			if (contactId !== undefined && !accepted.has(contactId)) accepted.set(contactId, times);
 		};

@@ -26,7 +26,7 @@ const started = Date.now();
 const log = (line: string) => console.log(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
 
 /** Variants of P5 that are printed, not written: what the bench favours, and where this node's cost lies. */
-const QUEUE_DIAGNOSTICS: Array<{ flag: string; what: string; options: Partial<QueueOptions> }> = [
+const QUEUE_DIAGNOSTICS: Array<{ flag: string; what: string; options: Partial<QueueOptions>; majors?: N8nMajor[] }> = [
 	{ flag: '--control', what: 'the built-in node in both places', options: { control: true } },
 	{ flag: '--without-copies', what: 'no event delivered twice', options: { withoutCopies: true } },
 	{
@@ -38,6 +38,8 @@ const QUEUE_DIAGNOSTICS: Array<{ flag: string; what: string; options: Partial<Qu
 		flag: '--lazy-isolates',
 		what: "n8n's N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE=true, which README recommends for n8n 2.x",
 		options: { env: { N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE: 'true' } },
+		// The setting exists in n8n 2.x only.
+		majors: ['v2'],
 	},
 ];
 
@@ -106,10 +108,11 @@ async function latencyOnly(): Promise<void> {
 	mergeIntoResults('P3', { ...keys, n8n_version_v2: n8nVersion('v2') }, details);
 }
 
-/** The majors `--major v1` or `--major v2` names, else both. */
-function chosenMajors(): N8nMajor[] {
+/** The majors `--major v1` or `--major v2` names, else `all`. */
+function chosenMajors(all: N8nMajor[]): N8nMajor[] {
+	if (process.argv.some((arg) => arg.startsWith('--major='))) throw new Error('Write --major v1 or --major v2, with a space');
 	const at = process.argv.indexOf('--major');
-	if (at < 0) return ['v1', 'v2'];
+	if (at < 0) return all;
 	const major = process.argv[at + 1];
 	if (major !== 'v1' && major !== 'v2') throw new Error(`--major takes v1 or v2, not ${major ?? 'nothing'}`);
 	return [major];
@@ -127,7 +130,7 @@ async function queueOnly(): Promise<void> {
 	if (chosen.length > 1) throw new Error(`Choose one of ${chosen.map(({ flag }) => flag).join(', ')} per run`);
 	const [diagnostic] = chosen;
 	const queue: Partial<Record<N8nMajor, QueueResult>> = {};
-	for (const version of chosenMajors()) queue[version] = await measureQueue({ ...FULL.queue, ...diagnostic?.options, version });
+	for (const version of chosenMajors(diagnostic?.majors ?? ['v1', 'v2'])) queue[version] = await measureQueue({ ...FULL.queue, ...diagnostic?.options, version });
 	const { keys, details } = queueResults(queue);
 	if (diagnostic) {
 		console.log(`\nDiagnostic run (${diagnostic.what}): ${JSON.stringify({ ...keys, details }, null, '\t')}`);

@@ -5,14 +5,20 @@
 import type { N8nProcess } from '../e2e/harness';
 import type { ActiveCampaignSimulator, DeliveryResult } from '../simulator/ActiveCampaignSimulator';
 
+/** When an accepted delivery's last attempt was sent and when its 2xx came back (ms since the epoch). */
+export interface AcceptedTimes {
+	sentAt: number;
+	answeredAt: number;
+}
+
 export interface Sender {
 	simulator: ActiveCampaignSimulator;
 	processes: readonly N8nProcess[];
 	/** Attempts per delivery before giving up (ActiveCampaign keeps trying longer). */
 	retryLimit?: number;
 	retryGapMs?: number;
-	/** Told of each accepted delivery: when its last attempt was sent and when its 2xx came back (ms since the epoch). */
-	onAccepted?: (body: string, times: { sentAt: number; answeredAt: number }) => void;
+	/** Told of each accepted delivery. */
+	onAccepted?: (body: string, times: AcceptedTimes) => void;
 }
 
 /** Sends one delivery until a 2xx, starting at process `first`; returns every answer. */
