@@ -15,7 +15,7 @@ import { measureDedupCost } from './dedupCost';
 import { measureHttpLatency, n8nVersion, type HttpLatency } from './http';
 import { compareNamedFields, comparePipelineWithQs, measureHeapGrowth } from './pipeline';
 import { measureQueueMode, type QueueOptions, type QueueResult } from './queueMode';
-import { barChart, missedGoals, resultsTable, round, type Results } from './report';
+import { barChart, missedGoals, resultsTable, round, type ResultKey, type Results } from './report';
 import { FULL, SMOKE } from './settings';
 
 /** This file runs as .build/bench/run.js. */
@@ -147,21 +147,37 @@ async function measureQueue(options: QueueOptions): Promise<QueueResult> {
 	return await measureQueueMode(options, log);
 }
 
-/** P5's keys and details from what ran in each major (only those: a major that did not run keeps its figures). */
-function queueResults(queue: Partial<Record<N8nMajor, QueueResult>>): { keys: Partial<Results>; details: Record<string, unknown> } {
+/** P5's keys in results.json, per major: named once, so a misspelt one does not compile. */
+const P5_KEYS = {
+	v1: { ratio: 'p5_throughput_ratio', runs: 'p5_runs', extra: 'p5_extra_executions', writes: 'p5_static_writes_per_event', details: 'p5' },
+	v2: { ratio: 'p5_throughput_ratio_v2', runs: 'p5_runs_v2', extra: 'p5_extra_executions_v2', writes: 'p5_static_writes_per_event_v2', details: 'p5_v2' },
+} as const satisfies Record<N8nMajor, { ratio: ResultKey; runs: keyof Results; extra: ResultKey; writes: ResultKey; details: string }>;
+
+/**
+ * P5's keys and details from what ran in each major. A major that did not run is left out, so a merge keeps
+ * its figures; with `nullWhereNotRun` (a whole new results file) its keys are null instead.
+ */
+function queueResults(
+	queue: Partial<Record<N8nMajor, QueueResult>>,
+	nullWhereNotRun = false,
+): { keys: Partial<Results>; details: Record<string, unknown> } {
 	const keys: Partial<Results> = {};
 	const details: Record<string, unknown> = {};
 	for (const version of ['v1', 'v2'] as const) {
 		const result = queue[version];
-		if (!result) continue;
-		const suffix = version === 'v1' ? '' : '_v2';
-		Object.assign(keys, {
-			[`p5_throughput_ratio${suffix}`]: round(result.throughputRatio, 3),
-			[`p5_runs${suffix}`]: result.passRatios.map((ratio) => round(ratio, 3)),
-			[`p5_extra_executions${suffix}`]: result.extraExecutions,
-			[`p5_static_writes_per_event${suffix}`]: round(result.staticWritesPerEvent, 3),
-		});
-		details[`p5${suffix}`] = {
+		const names = P5_KEYS[version];
+		if (!result) {
+			if (nullWhereNotRun) {
+				Object.assign(keys, { [names.ratio]: null, [names.runs]: null, [names.extra]: null, [names.writes]: null });
+				details[names.details] = { skipped: 'not run in this mode' };
+			}
+			continue;
+		}
+		keys[names.ratio] = round(result.throughputRatio, 3);
+		keys[names.runs] = result.passRatios.map((ratio) => round(ratio, 3));
+		keys[names.extra] = result.extraExecutions;
+		keys[names.writes] = round(result.staticWritesPerEvent, 3);
+		details[names.details] = {
 			n8nVersion: n8nVersion(version),
 			deliveries: result.deliveries,
 			distinctEvents: result.distinctEvents,
@@ -216,7 +232,7 @@ async function main(): Promise<void> {
 	// Queue mode needs PostgreSQL and Redis; the smoke run (CI's bench check) leaves it to npm run test:queue.
 	const queue: Partial<Record<N8nMajor, QueueResult>> = {};
 	if (!smoke) for (const version of ['v1', 'v2'] as const) queue[version] = await measureQueue({ ...settings.queue, version });
-	const p5 = queueResults(queue);
+	const p5 = queueResults(queue, true);
 
 	const results: Results = {
 		p1_ratio_typical: pipelineRatio('typical'),
@@ -227,15 +243,7 @@ async function main(): Promise<void> {
 		p2_state_bytes: heap.stateBytes,
 		...p3.keys,
 		p4_heap_growth_mb: round(heap.growthMb, 2),
-		p5_throughput_ratio: null,
-		p5_runs: null,
-		p5_extra_executions: null,
-		p5_static_writes_per_event: null,
-		p5_throughput_ratio_v2: null,
-		p5_runs_v2: null,
-		p5_extra_executions_v2: null,
-		p5_static_writes_per_event_v2: null,
-		...p5.keys,
+		...(p5.keys as Pick<Results, (typeof P5_KEYS)[N8nMajor]['ratio' | 'runs' | 'extra' | 'writes']>),
 		node_version: process.version,
 		n8n_version: n8nVersion('v1'),
 		n8n_version_v2: n8nVersion('v2'),
@@ -267,8 +275,6 @@ async function main(): Promise<void> {
 				persistUsPerWrite: round(dedup.persistUs, 1),
 			},
 			...p3.details,
-			p5: { skipped: 'not run in this mode' },
-			p5_v2: { skipped: 'not run in this mode' },
 			...p5.details,
 			p4: {
 				events: heap.events,

@@ -294,9 +294,8 @@ async function claimInRedis(
  * again. Half a second: n8n 1.x's way from the answer to the enqueue is a row written in PostgreSQL and a
  * job added in Redis; under the queue-mode bench's load (P5, about 100 deliveries/s) the row was stamped at
  * least 37 ms (median) and up to at least 266 ms after the answer, and at most 628 ms after the request was
- * sent (bench/README.md); and it is no longer than the time
- * before a redelivery in the bench (0.5-0.8 s), where a full second turned copies into 409s and retries
- * (P5 0.963). The price, on both majors (the node cannot tell them apart): a process that dies or restarts within the half
+ * sent (bench/README.md); and it is no longer than the time before a redelivery in the bench (0.5-0.8 s),
+ * where a full second turned copies into 409s and retries (P5 0.963). The price, on both majors (the node cannot tell them apart): a process that dies or restarts within the half
  * second *after* the execution was enqueued leaves a claim that expires too, and a later copy of that event
  * runs a second time. A dropped event is the worse of the two. Tests shorten it.
  */
