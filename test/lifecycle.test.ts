@@ -1,7 +1,9 @@
 /**
  * The node's webhookMethods, run in n8n-core's real HookContext, over real HTTP against the simulator.
  */
-import { WEBHOOK_ID, activate, deactivate, runLifecycle, type TriggerSetup } from './support/n8nContext';
+import { ActiveCampaignTrigger } from '../nodes/ActiveCampaignTrigger/ActiveCampaignTrigger.node';
+
+import { WEBHOOK_ID, activate, deactivate, hookContext, runLifecycle, type TriggerSetup } from './support/n8nContext';
 import { simulatorPerFile } from './support/simulatorPerFile';
 import { TRIGGER_STATE_KEY } from './support/triggerNode';
 
@@ -173,6 +175,38 @@ describe('refusals', () => {
 	it('refuses to activate without events', async () => {
 		const failure = (await activate(setup({ events: [] })).catch((error: unknown) => error)) as Error;
 		expect(failure.message).toBe('No events are chosen');
+	});
+});
+
+describe('n8n starting while the API fails', () => {
+	// n8n deletes a node's webhooks when its check fails during a re-activation, then retries for hours.
+	it.each(['init', 'leadershipChange'] as const)('keeps the webhooks in place on %s and logs why, without secrets', async (activation) => {
+		const trigger = setup();
+		await activate(trigger);
+		const before = simulator().webhooks();
+		simulator().injectFault({ method: 'GET', path: '/api/3/webhooks', status: 403 });
+		const { context } = hookContext(trigger, 'trigger', activation);
+		const warn = jest.spyOn(context.logger, 'warn').mockImplementation(() => undefined);
+		try {
+			await expect(new ActiveCampaignTrigger().webhookMethods.default.checkExists.call(context)).resolves.toBe(true);
+			expect(warn).toHaveBeenCalledTimes(1);
+			const [line] = warn.mock.calls[0] as [string];
+			expect(line).toMatch(/^ActiveCampaign Trigger kept its webhooks as they are: reconciling them failed while n8n was starting \(.*HTTP 403.*\)/);
+			expect(line).not.toContain(API_KEY);
+			expect(line).not.toContain(secretOf(trigger));
+		} finally {
+			warn.mockRestore();
+		}
+		expect(simulator().webhooks()).toEqual(before);
+		expect(writes().filter((request) => request.method === 'DELETE')).toEqual([]);
+	});
+
+	it("still reports the failure on a user's own activation", async () => {
+		const trigger = setup();
+		await activate(trigger);
+		simulator().injectFault({ method: 'GET', path: '/api/3/webhooks', status: 403 });
+		const failure = (await runLifecycle(trigger, 'checkExists').catch((error: unknown) => error)) as Error;
+		expect(failure.message).toContain('HTTP 403');
 	});
 });
 

@@ -7,7 +7,7 @@ import type { INodeProperties } from 'n8n-workflow';
 import { EVENT_IDS } from '../nodes/ActiveCampaignTrigger/catalog';
 import { CREDENTIAL_REUSE_MS } from '../nodes/ActiveCampaignTrigger/settings';
 import { DELIVERY_BODIES, readExpectedItem } from './fixtures/deliveryBodies';
-import { activate, deliverToNode, trigger as triggerNode, type TriggerSetup } from './support/n8nContext';
+import { activate, deliverToNode, hookContext, trigger as triggerNode, type TriggerSetup } from './support/n8nContext';
 import { TRIGGER_STATE_KEY as STATE_KEY } from './support/triggerNode';
 import { ActiveCampaignSimulator } from './simulator/ActiveCampaignSimulator';
 
@@ -251,6 +251,24 @@ describe('deduplication', () => {
 		expect(emitted((await deliver(trigger, bodyOf('reply'))).result)).toEqual([]);
 	});
 
+	it('emits every delivery, with n8n answering and one warning, while the Redis store has no readable credential', async () => {
+		// The Redis credential deleted or unshared since activation: a duplicate at worst, never a failed delivery.
+		const trigger = setup({ dedupStore: 'redis' });
+		const warn = jest.spyOn(hookContext(trigger).context.logger, 'warn').mockImplementation(() => undefined);
+		try {
+			const deliveries = [await deliver(trigger, bodyOf('bounce')), await deliver(trigger, bodyOf('bounce'))];
+			expect(deliveries.map(({ result, response }) => ({ items: emitted(result).length, noWebhookResponse: result.noWebhookResponse, response }))).toEqual([
+				{ items: 1, noWebhookResponse: undefined, response: {} },
+				{ items: 1, noWebhookResponse: undefined, response: {} },
+			]);
+			expect(warn.mock.calls.map(([line]) => String(line))).toEqual([
+				expect.stringMatching(/^ActiveCampaign Trigger: the Redis credential cannot be read \(.+\); deliveries are emitted without deduplication until it can\./),
+			]);
+		} finally {
+			warn.mockRestore();
+		}
+	});
+
 	it('emits every delivery when deduplication is off', async () => {
 		const trigger = setup({ options: { deduplicate: false } });
 		await deliver(trigger, bodyOf('bounce'));
@@ -303,6 +321,35 @@ describe('pasted-URL kinds', () => {
 		expect(credentialReads).toEqual(['httpQueryAuth', 'httpQueryAuth', 'httpQueryAuth']);
 		await activate(trigger);
 		expect(credentialReads.filter((type) => type === 'httpQueryAuth')).toHaveLength(4);
+	});
+
+	it('takes a Query Auth secret edited since the credential was read, reading it again on a refusal at most once a second', async () => {
+		const automation = DELIVERY_BODIES.find((body) => body.event === '(automation)')!;
+		const credentialReads: string[] = [];
+		const [before, after] = [`${PASTED_SECRET}-before`, `${PASTED_SECRET}-after`];
+		const trigger = { ...setup({ webhookKind: 'automation' }), queryAuth: { name: 'token', value: before }, queryAuthId: 'query-auth-edited', credentialReads };
+		const status = async (token: string) => (await deliver(trigger, automation.body, { token })).response.status ?? 200;
+		const now = Date.now();
+		const clock = jest.spyOn(Date, 'now').mockReturnValue(now);
+		try {
+			expect(await status(before)).toBe(200);
+			// The user edits the credential and pastes the new secret into ActiveCampaign.
+			trigger.queryAuth = { name: 'token', value: after };
+			// Within a second of the last read, a refusal does not read the credential again.
+			expect(await status(after)).toBe(401);
+			expect(credentialReads).toEqual(['httpQueryAuth']);
+			clock.mockReturnValue(now + 1_000);
+			expect(await status(after)).toBe(200);
+			expect(credentialReads).toEqual(['httpQueryAuth', 'httpQueryAuth']);
+			// The old secret is refused now; forged calls read the credential at most once a second.
+			expect([await status(before), await status('forged-secret-0123456789')]).toEqual([401, 401]);
+			expect(credentialReads).toEqual(['httpQueryAuth', 'httpQueryAuth']);
+			clock.mockReturnValue(now + 2_000);
+			expect(await status('forged-secret-0123456789')).toBe(401);
+			expect(credentialReads).toEqual(['httpQueryAuth', 'httpQueryAuth', 'httpQueryAuth']);
+		} finally {
+			clock.mockRestore();
+		}
 	});
 
 	it('emits custom-object events by name and filters them', async () => {

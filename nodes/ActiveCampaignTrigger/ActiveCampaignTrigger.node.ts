@@ -13,7 +13,7 @@ import {
 import { EVENT_CATALOG } from './catalog';
 import { properties } from './description';
 import { fieldNamesFor } from './fieldNames';
-import { settle } from './apiClient';
+import { ActiveCampaignApiError, isNetworkError, settle } from './apiClient';
 import { ensureSubscriptions } from './reconcile';
 import { receiveDelivery } from './receive';
 import { MIN_PASTED_SECRET_LENGTH, readQueryAuth, readRedisSettings, readSettings } from './settings';
@@ -155,8 +155,26 @@ async function runStep(context: IHookFunctions, allowCreate: boolean): Promise<b
 			log: (message) => context.logger.info(message),
 		});
 	} catch (error) {
-		throw toNodeError(context.getNode(), error, [setup.state.secret]);
+		const failure = toNodeError(context.getNode(), error, [setup.state.secret]);
+		if (keepsWebhooksOnFailure(context, error)) {
+			context.logger.warn(
+				`ActiveCampaign Trigger kept its webhooks as they are: reconciling them failed while n8n was starting (${failure.message}). Deliveries to them go on; the next activation repairs any drift.`,
+			);
+			return true;
+		}
+		throw failure;
 	}
+}
+
+/**
+ * When n8n 1.x starts, or a main process takes the lead, n8n re-activates every active workflow, and a failed
+ * check makes it delete the node's webhooks, then retry the activation after a growing wait: ActiveCampaign's API
+ * failing at that moment would stop deliveries that still work, for as long as it fails. The webhooks in place
+ * are kept instead (the workflow counts as active); a user's own activation still reports the failure.
+ */
+function keepsWebhooksOnFailure(context: IHookFunctions, error: unknown): boolean {
+	const mode = context.getActivationMode();
+	return (mode === 'init' || mode === 'leadershipChange') && (error instanceof ActiveCampaignApiError || isNetworkError(error));
 }
 
 async function assertPastedSecret(context: IHookFunctions): Promise<void> {

@@ -4,17 +4,19 @@
  */
 import type { IDataObject, INode, INodeExecutionData, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
 
+import { settle } from './apiClient';
 import { isListScoped, SOURCE_IDS } from './catalog';
 import { asSentFingerprint, fingerprint, formFingerprint, recordDelivery } from './dedup';
 import { SECRET_PARAMETER } from './deliveryUrl';
 import { NAMES_WAIT_MS, fieldNamesFor, nameFields } from './fieldNames';
 import { toItem, type DeliveryItem } from './normalise';
+import { Outage } from './outage';
 import { parseDeliveryBody } from './parse';
 import { secretsMatch } from './secret';
 import { claimDelivery, dedupKey, type Settle } from './redisStore';
 import { fieldNamesSource } from './subscription';
 import { slottedDelay } from './timers';
-import { nodeState, readQueryAuth, readRedisSettings, readSettings, type ReceiveSettings } from './settings';
+import { QUERY_AUTH_CREDENTIAL, forgetReusedCredential, nodeState, readQueryAuth, readRedisSettings, readSettings, type ReceiveSettings } from './settings';
 
 export type Outcome =
 	| { action: 'reject'; status: number; reason: string }
@@ -189,20 +191,18 @@ export async function receiveDelivery(context: IWebhookFunctions): Promise<IWebh
 		context.getResponseObject().status(status).json({ message: reason });
 		return { noWebhookResponse: true };
 	}
-	const decision = decideDelivery(
-		{
-			rawBody: read.body,
-			contentType,
-			givenSecret: queryValue(context, secret.name),
-		},
-		secret.value,
-		settings,
-		{
+	const decide = (expected: { name: string; value: string }) =>
+		decideDelivery({ rawBody: read.body, contentType, givenSecret: queryValue(context, expected.name) }, expected.value, settings, {
 			scope,
 			state: state.dedup,
 			now: Date.now(),
-		},
-	);
+		});
+	let decision = decide(secret);
+	if (isRefusedSecret(decision.outcome) && settings.kind !== 'subscriptions' && forgetReusedCredential(node, QUERY_AUTH_CREDENTIAL)) {
+		// The Query Auth credential may have been edited since this process read it: read it again before refusing.
+		const fresh = await readQueryAuth(context, true, node).catch(() => undefined);
+		if (fresh !== undefined) decision = decide(fresh);
+	}
 	if (decision.dedupState) state.dedup = decision.dedupState;
 	const claimed = decision.fingerprint === undefined ? undefined : await claimInRedis(context, node, settings, scope, decision);
 	const outcome = claimed?.outcome ?? decision.outcome;
@@ -241,6 +241,8 @@ export async function receiveDelivery(context: IWebhookFunctions): Promise<IWebh
 	}
 }
 
+const isRefusedSecret = (outcome: Outcome) => outcome.action === 'reject' && outcome.status === 401;
+
 /** The item to emit, its custom fields keyed as "Custom Field Keys" says (fieldNames.ts). */
 async function itemWithFieldNames(context: IWebhookFunctions, node: INode, settings: ReceiveSettings, item: DeliveryItem): Promise<INodeExecutionData> {
 	// Custom-object payloads pass through as their author designed them.
@@ -260,10 +262,14 @@ async function itemWithFieldNames(context: IWebhookFunctions, node: INode, setti
 	return { json: named.item as unknown as IDataObject };
 }
 
+/** Nodes whose Redis credential could not be read, by scope: one warning each until it can be read again. */
+const unreadableRedisCredentials = new Map<string, Outage>();
+
 /**
  * The Redis store's claim of an event to emit: a settled copy makes it a duplicate, a copy in flight asks for a
- * retry; a new claim is settled once n8n's answer has left. Redis not answering in time: emitted unclaimed, and
- * a claim that lands late is settled the same way.
+ * retry; a new claim is settled once n8n's answer has left. Redis not answering in time, or its credential not
+ * readable (deleted or unshared since activation): emitted unclaimed, and a claim that lands late is settled
+ * the same way.
  */
 async function claimInRedis(
 	context: IWebhookFunctions,
@@ -274,7 +280,19 @@ async function claimInRedis(
 ): Promise<{ outcome: Outcome; settle?: Settle }> {
 	const { outcome, fingerprint } = decision;
 	if (outcome.action !== 'emit' || fingerprint === undefined) return { outcome };
-	const claim = await claimDelivery(await readRedisSettings(context, true, node), dedupKey(scope, fingerprint), settings.windowMs, context.logger);
+	const redis = await settle(readRedisSettings(context, true, node));
+	if (!redis.ok) {
+		const outage = unreadableRedisCredentials.get(scope) ?? new Outage();
+		unreadableRedisCredentials.set(scope, outage);
+		const reason = redis.error instanceof Error ? redis.error.message : String(redis.error);
+		outage.failed(
+			context.logger,
+			`ActiveCampaign Trigger: the Redis credential cannot be read (${reason}); deliveries are emitted without deduplication until it can. Pick a Redis credential in the node, or set Dedup Store to "Workflow Static Data".`,
+		);
+		return { outcome };
+	}
+	unreadableRedisCredentials.get(scope)?.recovered(context.logger, 'ActiveCampaign Trigger: the Redis credential can be read again; deduplication resumed');
+	const claim = await claimDelivery(redis.value, dedupKey(scope, fingerprint), settings.windowMs, context.logger);
 	switch (claim.outcome) {
 		case 'duplicate':
 			return { outcome: { action: 'duplicate', event: outcome.item.event } };

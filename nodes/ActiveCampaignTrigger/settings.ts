@@ -84,6 +84,9 @@ export const REDIS_CREDENTIAL = 'redis';
  */
 export const CREDENTIAL_REUSE_MS = 60_000;
 
+/** A credential kept for reuse is read again on a refusal it caused once it is this old (`forgetReusedCredential`). */
+const REREAD_AFTER_MS = 1_000;
+
 /** The read itself is kept, so that concurrent deliveries share one; a failed read is not kept. */
 const readCredentials = new Map<string, { read: Promise<ICredentialDataDecryptedObject>; until: number }>();
 
@@ -114,6 +117,19 @@ async function credentialForDelivery(
 		if (readCredentials.get(key) === entry) readCredentials.delete(key);
 	});
 	return await entry.read;
+}
+
+/**
+ * Drops a credential this process keeps for reuse, so the next delivery reads it from n8n: for a refusal that an
+ * edited credential may have caused (a new Query Auth secret pasted into ActiveCampaign). At most once per
+ * REREAD_AFTER_MS per credential, so forged requests cannot make every delivery a database read. Whether it did.
+ */
+export function forgetReusedCredential(node: Pick<INode, 'credentials'>, type: string): boolean {
+	const key = credentialKey(node, type);
+	const known = key === undefined ? undefined : readCredentials.get(key);
+	if (key === undefined || known === undefined || Date.now() - (known.until - CREDENTIAL_REUSE_MS) < REREAD_AFTER_MS) return false;
+	readCredentials.delete(key);
+	return true;
 }
 
 /** `reuse`: a delivery may take the credential as an earlier delivery read it (CREDENTIAL_REUSE_MS). */

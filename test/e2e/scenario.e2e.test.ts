@@ -379,6 +379,26 @@ describe.each<N8nMajor>(['v1', 'v2'])('n8n %s: the ActiveCampaign Trigger end to
 		await expectNewExecutions([item]);
 	});
 
+	it("keeps its webhook over a restart while ActiveCampaign's API refuses every call, and takes events", async () => {
+		// n8n deletes a node's webhooks when its check fails as n8n starts, and only retries later.
+		simulator.injectFault({ method: 'GET', path: '/api/3/webhooks', status: 403, count: 1_000 });
+		try {
+			await n8n.restart();
+			const local = `${n8n.baseUrl}/webhook/${MAIN_WEBHOOK_ID}/webhook`;
+			await waitFor('the webhook to be live after the restart', async () => ((await simulator.postTo(local, 'type=x')).status === 401 ? true : undefined), 120_000);
+			// n8n 1.x re-activates the workflow as it starts, so the node's check meets the refusal. n8n 2.x (its
+			// workflow publication service) keeps a published workflow's webhooks and calls no check at start.
+			const kept = 'ActiveCampaign Trigger kept its webhooks as they are: reconciling them failed while n8n was starting';
+			expect(n8n.logs().includes(kept)).toBe(version === 'v1');
+		} finally {
+			simulator.clearFaults();
+		}
+		expect(simulator.webhooks()).toEqual([registered]);
+		const { body, item } = withContactId(bodyOf('click'), '9011');
+		await deliverNew(body, item);
+		await expectNewExecutions([item]);
+	});
+
 
 	it('follows an events change: still exactly one remote webhook, with the new events', async () => {
 		const events = ['subscribe', 'deal_add'];

@@ -46,6 +46,8 @@ export interface TriggerSetup {
 	credentials: { apiUrl: string; apiKey: string };
 	/** n8n's Query Auth credential (`httpQueryAuth`), the pasted kinds' secret. */
 	queryAuth?: { name: string; value: string };
+	/** n8n's id of that credential; by default one derived from its data. The same id with other data: the credential edited. */
+	queryAuthId?: string;
 	/** n8n's Redis credential (`redis`), for the Redis dedup store. */
 	redis?: { host: string; port: number; database: number; password?: string };
 	/** Shared across contexts like n8n's database row: pass the same object to simulate one workflow. */
@@ -82,7 +84,7 @@ function workflowFor(setup: TriggerSetup): { workflow: Workflow; node: INode } {
 		credentials: {
 			[authentication]: { id: 'cred-1', name: 'ActiveCampaign' },
 			// As in n8n, another credential has another id: deliveries reuse a credential read by its id.
-			...(setup.queryAuth ? { httpQueryAuth: { id: credentialId('query-auth', setup.queryAuth), name: 'Query Auth' } } : {}),
+			...(setup.queryAuth ? { httpQueryAuth: { id: setup.queryAuthId ?? credentialId('query-auth', setup.queryAuth), name: 'Query Auth' } } : {}),
 			...(setup.redis ? { redis: { id: credentialId('redis', setup.redis), name: 'Redis' } } : {}),
 		},
 	};
