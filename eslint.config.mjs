@@ -12,8 +12,8 @@ export default [
 	{
 		files: ['package.json'],
 		rules: {
-			// The runtime dependencies the design asks for, qs and zod (see package.json's "n8nRuntimeDependencies"
-			// note in README's Development section); scripts/scan-sources.mjs checks that they are the only ones.
+			// The runtime dependencies the design asks for: qs, zod and ioredis (the Redis dedup store's client; see
+			// README's Commands section); scripts/scan-package.mjs checks that they are the only ones.
 			'@n8n/community-nodes/no-runtime-dependencies': 'off',
 		},
 	},

@@ -283,8 +283,8 @@ describe.each<N8nMajor>(['v1', 'v2'])('n8n %s in queue mode: two webhook process
 		expect(nodeRefusals()).toBe(refusedBefore);
 		const executions = await settledExecutionCount(workflowIds.staticData, DISTINCT_EVENTS);
 		console.info(
-			`n8n ${version} queue mode, ${DISTINCT_EVENTS} events x 2 copies on two webhook processes: Redis store ${DISTINCT_EVENTS} executions; ` +
-				`static-data store ${executions} (${executions - DISTINCT_EVENTS} extra)`,
+			`n8n ${version} queue mode, ${DISTINCT_EVENTS} events x 2 copies on two webhook processes, static-data store: ` +
+				`${executions} executions (${executions - DISTINCT_EVENTS} extra)`,
 		);
 		expect(executions).toBeGreaterThanOrEqual(DISTINCT_EVENTS);
 		expect(executions).toBeLessThanOrEqual(2 * DISTINCT_EVENTS);
