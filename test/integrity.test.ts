@@ -6,11 +6,12 @@
 import { API_BASE_EXPRESSION } from '../credentials/ActiveCampaignTriggerApi.credentials';
 import { normaliseApiUrl } from '../nodes/ActiveCampaignTrigger/apiClient';
 import { parseDeliveryBody } from '../nodes/ActiveCampaignTrigger/parse';
+import { secretHash } from '../nodes/ActiveCampaignTrigger/secret';
 import { DEFAULT_WINDOW_MINUTES, readSettings } from '../nodes/ActiveCampaignTrigger/settings';
 import { DELIVERY_BODIES } from './fixtures/deliveryBodies';
 import { WEBHOOK_ID, activate, deactivate, deliverToNode, runLifecycle, type TriggerSetup } from './support/n8nContext';
 import { simulatorPerFile } from './support/simulatorPerFile';
-import { TRIGGER_STATE_KEY as STATE_KEY } from './support/triggerNode';
+import { TRIGGER_STATE_KEY as STATE_KEY, deliverySecretOf } from './support/triggerNode';
 
 const API_KEY = 'integrity-key';
 const SECRET = 'a-known-secret-of-32-characters!';
@@ -33,7 +34,8 @@ function setup(parameters: TriggerSetup['parameters'] = {}, staticData: TriggerS
 }
 
 const stateOf = (trigger: TriggerSetup) =>
-	trigger.staticData[STATE_KEY] as { secret?: string; webhookPath?: string; webhookIds?: { production?: string[] } };
+	trigger.staticData[STATE_KEY] as { secretHash?: string; secret?: string; webhookPath?: string; webhookIds?: { production?: string[] } };
+const secretOf = (trigger: TriggerSetup) => deliverySecretOf(stateOf(trigger), simulator().webhooks().map(({ url }) => url));
 
 describe('1. static data copied from another node', () => {
 	it("is discarded: the copy registers its own webhook and never updates or deletes the original's", async () => {
@@ -51,11 +53,11 @@ describe('1. static data copied from another node', () => {
 		await activate(copy);
 
 		const state = stateOf(copy);
-		expect(state.secret).not.toBe(SECRET);
+		expect(state.secretHash).not.toBe(secretHash(SECRET));
 		expect(state.webhookPath).toBe(`${WEBHOOK_ID}/webhook`);
 		const [kept, created] = simulator().webhooks();
 		expect(kept).toEqual(original);
-		expect(created.url).toBe(`${ENDPOINT}?secret=${state.secret}&workflow=${copy.workflowId}`);
+		expect(created.url).toBe(`${ENDPOINT}?secret=${secretOf(copy)}&workflow=${copy.workflowId}`);
 		expect(state.webhookIds).toEqual({ production: [created.id] });
 
 		await deactivate(copy);
@@ -73,7 +75,7 @@ describe('1. static data copied from another node', () => {
 		const trigger = setup({}, { [STATE_KEY]: { secret: SECRET, webhookIds: { production: [elsewhere.id] } } });
 		await activate(trigger);
 		expect(simulator().webhooks()[0]).toEqual(elsewhere);
-		expect(stateOf(trigger).secret).toBe(SECRET);
+		expect(stateOf(trigger).secretHash).toBe(secretHash(SECRET));
 		expect(stateOf(trigger).webhookIds?.production).toEqual([simulator().webhooks()[1].id]);
 		await deactivate(trigger);
 		expect(simulator().webhooks()).toEqual([elsewhere]);
@@ -94,7 +96,7 @@ describe("1b. a copied workflow whose node kept the original's webhook id (same 
 		// n8n refuses to activate a copy whose path is taken, and then removes the copy's webhooks.
 		await deactivate(copy);
 		expect(simulator().webhooks()).toEqual(registered);
-		expect(stateOf(copy).secret).toBeUndefined();
+		expect(stateOf(copy).secretHash).toBeUndefined();
 	});
 
 	it("registers its own webhook beside the original's, and each lifecycle leaves the other's alone", async () => {
@@ -102,8 +104,8 @@ describe("1b. a copied workflow whose node kept the original's webhook id (same 
 		await activate(copy);
 		const [kept, own] = simulator().webhooks();
 		expect(kept).toEqual(registered[0]);
-		expect(stateOf(copy).secret).not.toBe(stateOf(original).secret);
-		expect(own.url).toBe(`${ENDPOINT}?secret=${stateOf(copy).secret}&workflow=${copy.workflowId}`);
+		expect(stateOf(copy).secretHash).not.toBe(stateOf(original).secretHash);
+		expect(own.url).toBe(`${ENDPOINT}?secret=${secretOf(copy)}&workflow=${copy.workflowId}`);
 
 		simulator().resetRequests();
 		expect(await runLifecycle(original, 'checkExists')).toBe(true);
@@ -132,7 +134,7 @@ describe("1b. a copied workflow whose node kept the original's webhook id (same 
 		await activate(trigger);
 		const url = `${ENDPOINT}?secret=${secret}&workflow=${trigger.workflowId}`;
 		expect(simulator().webhooks()).toEqual([{ ...earlier, name: 'n8n: Lifecycle test / ActiveCampaign Trigger', url }]);
-		expect(stateOf(trigger)).toMatchObject({ secret, workflowId: trigger.workflowId, webhookIds: { production: [earlier.id] } });
+		expect(stateOf(trigger)).toMatchObject({ secretHash: secretHash(secret), workflowId: trigger.workflowId, webhookIds: { production: [earlier.id] } });
 	});
 });
 
@@ -159,7 +161,7 @@ describe('1c. nodes without a webhook id (created outside the editor): n8n puts 
 		const secret = 'secret-of-an-earlier-version_0123';
 		const trigger = { ...withoutWebhookId('ACTrigger'), staticData: { 'node:ACTrigger': { webhookPath: 'actrigger/webhook', secret } } };
 		await activate(trigger);
-		expect(trigger.staticData['node:ACTrigger']).toMatchObject({ secret, webhookPath: `${trigger.workflowId}/actrigger/webhook`, workflowId: trigger.workflowId });
+		expect(trigger.staticData['node:ACTrigger']).toMatchObject({ secretHash: secretHash(secret), webhookPath: `${trigger.workflowId}/actrigger/webhook`, workflowId: trigger.workflowId });
 		expect(simulator().webhooks().map((webhook) => webhook.url)).toEqual([`${pathOfNode(trigger)}?secret=${secret}&workflow=${trigger.workflowId}`]);
 	});
 
@@ -339,6 +341,13 @@ describe('6. switching Webhook Kind', () => {
 		await activate(switched);
 		expect(simulator().webhooks()).toEqual([]);
 		expect(stateOf(switched).webhookIds).toEqual({ production: [] });
+	});
+
+	it('drops a secret 0.1.x kept in static data when activated as a pasted kind', async () => {
+		const trigger = { ...setup({ webhookKind: 'automation' }, { [STATE_KEY]: { secret: SECRET } }), queryAuth: { name: 'secret', value: PASTED_SECRET } };
+		await activate(trigger);
+		expect(stateOf(trigger).secret).toBeUndefined();
+		expect(JSON.stringify(trigger.staticData)).not.toContain(SECRET);
 	});
 
 	it('removes them on deactivation as a pasted kind too', async () => {

@@ -2,10 +2,12 @@
  * The node's webhookMethods, run in n8n-core's real HookContext, over real HTTP against the simulator.
  */
 import { ActiveCampaignTrigger } from '../nodes/ActiveCampaignTrigger/ActiveCampaignTrigger.node';
+import { secretHash } from '../nodes/ActiveCampaignTrigger/secret';
+import { forgetKnownSecrets } from '../nodes/ActiveCampaignTrigger/subscription';
 
 import { WEBHOOK_ID, activate, deactivate, hookContext, runLifecycle, type TriggerSetup } from './support/n8nContext';
 import { simulatorPerFile } from './support/simulatorPerFile';
-import { TRIGGER_STATE_KEY } from './support/triggerNode';
+import { TRIGGER_STATE_KEY, deliverySecretOf } from './support/triggerNode';
 
 const API_KEY = 'lifecycle-key';
 const ENDPOINT = `https://n8n.example.test/webhook/${WEBHOOK_ID}/webhook`;
@@ -21,7 +23,8 @@ function setup(parameters: TriggerSetup['parameters'] = {}): TriggerSetup {
 	};
 }
 
-const secretOf = (trigger: TriggerSetup) => (trigger.staticData[TRIGGER_STATE_KEY] as { secret: string }).secret;
+const stateOf = (trigger: TriggerSetup) => trigger.staticData[TRIGGER_STATE_KEY] as { secretHash?: string; secret?: string };
+const secretOf = (trigger: TriggerSetup) => deliverySecretOf(stateOf(trigger), simulator().webhooks().map(({ url }) => url));
 const idsOf = (trigger: TriggerSetup) =>
 	(trigger.staticData[TRIGGER_STATE_KEY] as { webhookIds: { production?: string[]; test?: string[] } }).webhookIds;
 const writes = () => simulator().requests.filter((request) => request.method !== 'GET');
@@ -41,6 +44,77 @@ describe('activation', () => {
 		});
 		expect(secretOf(trigger)).toMatch(/^[A-Za-z0-9_-]{32}$/);
 		expect(idsOf(trigger)).toEqual({ production: [webhook.id] });
+	});
+
+	it('keeps only a hash of the secret in static data, and reads the secret back from its webhook', async () => {
+		const trigger = setup();
+		await activate(trigger);
+		const [registered] = simulator().webhooks();
+		const secret = secretOf(trigger)!;
+		expect(secret).toMatch(/^[A-Za-z0-9_-]{32}$/);
+		expect(Object.keys(stateOf(trigger)).sort()).toEqual(['secretHash', 'webhookIds', 'webhookPath', 'workflowId']);
+		expect(JSON.stringify(trigger.staticData)).not.toContain(secret);
+		// The next activation (events changed, after a restart) keeps the secret, read back from the webhook.
+		trigger.parameters.events = ['update', 'subscribe', 'open'];
+		forgetKnownSecrets();
+		await activate(trigger);
+		expect(simulator().webhooks().map(({ id, url }) => ({ id, url }))).toEqual([{ id: registered.id, url: registered.url }]);
+	});
+
+	it("keeps the secret through n8n's update of an active workflow after a restart (remove, then activate)", async () => {
+		const trigger = setup();
+		await activate(trigger);
+		const secret = secretOf(trigger);
+		forgetKnownSecrets();
+		await deactivate(trigger);
+		expect(simulator().webhooks()).toEqual([]);
+		await activate(trigger);
+		expect(simulator().webhooks().map(({ url }) => url)).toEqual([`${ENDPOINT}?secret=${secret}&workflow=wf1`]);
+	});
+
+	it("replaces a secret 0.1.x kept in static data by its hash, keeping the webhook's URL", async () => {
+		const legacy = 'a-secret-version-0.1.x-kept-here';
+		const url = `${ENDPOINT}?secret=${legacy}&workflow=wf1`;
+		const trigger = setup();
+		simulator().seedWebhook({ name: 'n8n: Lifecycle test / ActiveCampaign Trigger', url, events: ['subscribe', 'update'], sources: ['admin', 'public'], listid: '0' });
+		trigger.staticData[TRIGGER_STATE_KEY] = { secret: legacy };
+		expect(await runLifecycle(trigger, 'checkExists')).toBe(true);
+		expect(stateOf(trigger)).toMatchObject({ secretHash: secretHash(legacy) });
+		expect(stateOf(trigger).secret).toBeUndefined();
+		expect(simulator().webhooks().map((webhook) => webhook.url)).toEqual([url]);
+	});
+
+	it('makes a new secret when no webhook carries the one whose hash it keeps, and moves its webhook to it', async () => {
+		const trigger = setup();
+		await activate(trigger);
+		const [registered] = simulator().webhooks();
+		const lostHash = stateOf(trigger).secretHash;
+		simulator().removeWebhook(registered.id);
+		const { name, events, sources, listid } = registered;
+		simulator().seedWebhook({ name, events, sources, listid, url: `${ENDPOINT}?secret=not-the-secret-it-hashed-0123456789&workflow=wf1` });
+		// n8n restarted: only the hash is left.
+		forgetKnownSecrets();
+		await activate(trigger);
+		expect(stateOf(trigger).secretHash).not.toBe(lostHash);
+		expect(simulator().webhooks().map((webhook) => webhook.url)).toEqual([`${ENDPOINT}?secret=${secretOf(trigger)}&workflow=wf1`]);
+	});
+
+	it("never takes another workflow's secret for the hash it was given (static data imported from an export)", async () => {
+		const victim = setup();
+		await activate(victim);
+		const victimSecret = secretOf(victim)!;
+		// Another workflow in the same process and account, given the victim's static data without its ids.
+		const other: TriggerSetup = { ...setup(), workflowId: 'wf-other', staticData: { [TRIGGER_STATE_KEY]: { secretHash: stateOf(victim).secretHash } } };
+		await activate(other);
+		const otherUrl = simulator()
+			.webhooks()
+			.map(({ url }) => new URL(url))
+			.find((url) => url.searchParams.get('workflow') === 'wf-other')!;
+		expect(otherUrl.searchParams.get('secret')).not.toBe(victimSecret);
+		expect(stateOf(other).secretHash).not.toBe(stateOf(victim).secretHash);
+		forgetKnownSecrets();
+		await activate({ ...other, staticData: { [TRIGGER_STATE_KEY]: { secretHash: stateOf(victim).secretHash } } });
+		expect(simulator().webhooks().filter(({ url }) => url.includes(`secret=${victimSecret}`)).map(({ url }) => new URL(url).searchParams.get('workflow'))).toEqual(['wf1']);
 	});
 
 	it('answers checkExists true and writes nothing when all is in place', async () => {
@@ -169,7 +243,7 @@ describe('refusals', () => {
 		expect(failure.description).toBe('Check the API key in the ActiveCampaign credential (Settings → Developer).');
 		const text = JSON.stringify({ message: failure.message, description: failure.description });
 		expect(text).not.toContain('wrong-key-123456');
-		expect(text).not.toContain(secretOf(trigger));
+		expect(text).not.toContain('secret=');
 	});
 
 	it('refuses to activate without events', async () => {
@@ -199,6 +273,28 @@ describe('n8n starting while the API fails', () => {
 		}
 		expect(simulator().webhooks()).toEqual(before);
 		expect(writes().filter((request) => request.method === 'DELETE')).toEqual([]);
+	});
+
+	it('keeps the hash it had when the failure comes after a new secret was made (the webhooks keep their URLs)', async () => {
+		const trigger = setup();
+		await activate(trigger);
+		// Static data names a secret no webhook carries, and n8n restarted: the listing makes a new one, then the
+		// reconciliation's own listing fails.
+		trigger.staticData[TRIGGER_STATE_KEY] = { ...stateOf(trigger), secretHash: secretHash('a-secret-no-webhook-carries-0123') };
+		forgetKnownSecrets();
+		simulator().injectFault({ method: 'GET', path: '/api/3/webhooks', status: 403, after: 1 });
+		simulator().resetRequests();
+		const { context, persist } = hookContext(trigger, 'trigger', 'init');
+		const warn = jest.spyOn(context.logger, 'warn').mockImplementation(() => undefined);
+		try {
+			await expect(new ActiveCampaignTrigger().webhookMethods.default.checkExists.call(context)).resolves.toBe(true);
+			persist();
+		} finally {
+			warn.mockRestore();
+		}
+		// ownSecret's listing, then the reconciliation's, refused.
+		expect(simulator().requests.map(({ method, path, status }) => `${method} ${path} ${status}`)).toEqual(['GET /api/3/webhooks 200', 'GET /api/3/webhooks 403']);
+		expect(stateOf(trigger).secretHash).toBe(secretHash('a-secret-no-webhook-carries-0123'));
 	});
 
 	it("still reports the failure on a user's own activation", async () => {

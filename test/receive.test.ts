@@ -5,6 +5,7 @@
 import type { INodeProperties } from 'n8n-workflow';
 
 import { EVENT_IDS } from '../nodes/ActiveCampaignTrigger/catalog';
+import { secretHash } from '../nodes/ActiveCampaignTrigger/secret';
 import { CREDENTIAL_REUSE_MS } from '../nodes/ActiveCampaignTrigger/settings';
 import { DELIVERY_BODIES, readExpectedItem } from './fixtures/deliveryBodies';
 import { activate, deliverToNode, hookContext, trigger as triggerNode, type TriggerSetup } from './support/n8nContext';
@@ -44,6 +45,23 @@ describe('authentication', () => {
 			json: { message: 'Unauthorized: this URL needs the secret it was registered with' },
 		});
 		expect(result).toEqual({ noWebhookResponse: true });
+	});
+
+	it('checks the secret against the hash static data keeps (a 0.1.x secret kept as it is still counts)', async () => {
+		const hashed = setup();
+		hashed.staticData = { [STATE_KEY]: { secretHash: secretHash(SECRET) } };
+		expect(emitted((await deliver(hashed, bodyOf('subscribe'))).result)).toHaveLength(1);
+		expect((await deliver(hashed, bodyOf('subscribe'), { secret: secretHash(SECRET) })).response.status).toBe(401);
+		expect(emitted((await deliver(setup(), bodyOf('subscribe'))).result)).toHaveLength(1);
+		// Both, after a downgrade to 0.1.x and back: the 0.1.x secret, as activation takes it too.
+		const both = setup();
+		both.staticData = { [STATE_KEY]: { secret: SECRET, secretHash: secretHash('the-secret-before-the-downgrade') } };
+		expect(emitted((await deliver(both, bodyOf('subscribe'))).result)).toHaveLength(1);
+		// An empty secret never matches, nor does a hand-made 0.1.x secret too short to be one.
+		expect((await deliver(hashed, bodyOf('open'), { secret: '' })).response.status).toBe(401);
+		const short = setup();
+		short.staticData = { [STATE_KEY]: { secret: 'short' } };
+		expect((await deliver(short, bodyOf('subscribe'), { secret: 'short' })).response.status).toBe(401);
 	});
 
 	it('refuses every delivery before activation created a secret', async () => {

@@ -17,7 +17,7 @@ import { ActiveCampaignApiError, isNetworkError, settle } from './apiClient';
 import { ensureSubscriptions } from './reconcile';
 import { receiveDelivery } from './receive';
 import { MIN_PASTED_SECRET_LENGTH, readQueryAuth, readRedisSettings, readSettings } from './settings';
-import { clientFor, fieldNamesSource, removeRegisteredWebhooks, subscriptionSetup, toNodeError } from './subscription';
+import { claimNodeState, clientFor, fieldNamesSource, ownSecret, removeRegisteredWebhooks, subscriptionSetup, toNodeError } from './subscription';
 
 export class ActiveCampaignTrigger implements INodeType {
 	description: INodeTypeDescription = {
@@ -144,19 +144,29 @@ async function runStep(context: IHookFunctions, allowCreate: boolean): Promise<b
 		// registered before its kind was changed must go.
 		await assertPastedSecret(context);
 		await removeRegisteredWebhooks(context, settings.kind);
+		// A secret 0.1.x kept for the Events kind would stay in exported static data for good.
+		delete claimNodeState(context).secret;
 		return true;
 	}
 	const setup = await subscriptionSetup(context, settings).catch((error: unknown) => {
 		throw toNodeError(context.getNode(), error, []);
 	});
+	const before = { secretHash: setup.state.secretHash, secret: setup.state.secret };
+	let secret: string | undefined;
 	try {
-		return await ensureSubscriptions(setup.client, setup.desired, setup.ownership, setup.memory, {
+		secret = await ownSecret(setup.client, setup.state, setup.ownership);
+		return await ensureSubscriptions(setup.client, setup.desired(secret), setup.ownership, setup.memory, {
 			allowCreate,
 			log: (message) => context.logger.info(message),
 		});
 	} catch (error) {
-		const failure = toNodeError(context.getNode(), error, [setup.state.secret]);
+		const failure = toNodeError(context.getNode(), error, [secret]);
 		if (keepsWebhooksOnFailure(context, error)) {
+			// The webhooks keep the URLs they have: so does static data (a new secret would refuse their deliveries).
+			for (const key of ['secretHash', 'secret'] as const) {
+				if (before[key] === undefined) delete setup.state[key];
+				else setup.state[key] = before[key];
+			}
 			context.logger.warn(
 				`ActiveCampaign Trigger kept its webhooks as they are: reconciling them failed while n8n was starting (${failure.message}). Deliveries to them go on; the next activation repairs any drift.`,
 			);

@@ -64,7 +64,7 @@ export function parseUrl(text: string): URL | undefined {
 	return URL.canParse(text) ? new URL(text) : undefined;
 }
 
-/** Replaces the secret of a URL for logs and errors. */
+/** Replaces the secret of every delivery URL in a text (a URL, a log line, an error) with `***`. */
 export function redactUrl(url: string): string {
 	return url.replace(new RegExp(`([?&]${SECRET_PARAMETER}=)[^&#\\s]*`, 'g'), '$1***');
 }

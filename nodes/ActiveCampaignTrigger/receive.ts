@@ -12,11 +12,20 @@ import { NAMES_WAIT_MS, fieldNamesFor, nameFields } from './fieldNames';
 import { toItem, type DeliveryItem } from './normalise';
 import { Outage } from './outage';
 import { parseDeliveryBody } from './parse';
-import { secretsMatch } from './secret';
+import { secretsMatch, type ExpectedSecret } from './secret';
 import { claimDelivery, dedupKey, type Settle } from './redisStore';
-import { fieldNamesSource } from './subscription';
+import { fieldNamesSource, legacySecretOf } from './subscription';
 import { slottedDelay } from './timers';
-import { QUERY_AUTH_CREDENTIAL, forgetReusedCredential, nodeState, readQueryAuth, readRedisSettings, readSettings, type ReceiveSettings } from './settings';
+import {
+	QUERY_AUTH_CREDENTIAL,
+	forgetReusedCredential,
+	nodeState,
+	readQueryAuth,
+	readRedisSettings,
+	readSettings,
+	type NodeState,
+	type ReceiveSettings,
+} from './settings';
 
 export type Outcome =
 	| { action: 'reject'; status: number; reason: string }
@@ -68,7 +77,7 @@ export function filterReason(item: DeliveryItem, settings: ReceiveSettings): str
 
 export function decideDelivery(
 	delivery: Delivery,
-	expectedSecret: string,
+	expectedSecret: ExpectedSecret,
 	settings: ReceiveSettings,
 	dedup: DedupContext,
 ): Decision {
@@ -172,9 +181,9 @@ export async function receiveDelivery(context: IWebhookFunctions): Promise<IWebh
 	// Test mode ("listen for test event") gets its own claims: it may run while the workflow is active.
 	const scope = `${context.getWorkflow().id}:${node.id}:${context.getMode()}`;
 	const state = nodeState(context.getWorkflowStaticData('node'));
-	const secret =
+	const secret: { name: string; value: ExpectedSecret } | undefined =
 		settings.kind === 'subscriptions'
-			? { name: SECRET_PARAMETER, value: state.secret ?? '' }
+			? { name: SECRET_PARAMETER, value: ownExpectedSecret(state) }
 			: await readQueryAuth(context, true, node).catch(() => undefined);
 	if (secret === undefined) {
 		// The credential was deleted or unshared since activation: 503, so the sender may retry once it is back.
@@ -191,7 +200,7 @@ export async function receiveDelivery(context: IWebhookFunctions): Promise<IWebh
 		context.getResponseObject().status(status).json({ message: reason });
 		return { noWebhookResponse: true };
 	}
-	const decide = (expected: { name: string; value: string }) =>
+	const decide = (expected: { name: string; value: ExpectedSecret }) =>
 		decideDelivery({ rawBody: read.body, contentType, givenSecret: queryValue(context, expected.name) }, expected.value, settings, {
 			scope,
 			state: state.dedup,
@@ -239,6 +248,16 @@ export async function receiveDelivery(context: IWebhookFunctions): Promise<IWebh
 			return { noWebhookResponse: true, workflowData: [[await itemWithFieldNames(context, node, settings, outcome.item)]] };
 		}
 	}
+}
+
+/**
+ * The Events kind's secret as activation left it: a 0.1.x secret while static data still holds one (ownSecret
+ * takes it first too), else the hash; nothing (every delivery refused) before the first activation.
+ */
+function ownExpectedSecret(state: NodeState): ExpectedSecret {
+	const legacy = legacySecretOf(state);
+	if (legacy !== undefined) return legacy;
+	return typeof state.secretHash === 'string' ? { sha256: state.secretHash } : '';
 }
 
 const isRefusedSecret = (outcome: Outcome) => outcome.action === 'reject' && outcome.status === 401;

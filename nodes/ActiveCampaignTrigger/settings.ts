@@ -40,6 +40,9 @@ export interface NodeState {
 	 */
 	webhookPath?: string;
 	workflowId?: string;
+	/** The SHA-256 of the secret in the node's delivery URL (`secretHash`): the secret itself is not kept. */
+	secretHash?: string;
+	/** 0.1.x kept the secret itself; the next activation replaces it with `secretHash`. */
 	secret?: string;
 	webhookIds?: { production?: string[]; test?: string[] };
 	dedup?: IDataObject;

@@ -17,10 +17,10 @@ import {
 import { ActiveCampaignApiError, ActiveCampaignClient, normaliseApiUrl, type ApiResponse } from './apiClient';
 import { isListScoped } from './catalog';
 import { NO_API_CREDENTIAL, OWN_CREDENTIAL } from './description';
-import { UndeliverableUrlError, assertDeliverable, deliveryUrl } from './deliveryUrl';
+import { SECRET_PARAMETER, UndeliverableUrlError, assertDeliverable, deliveryUrl } from './deliveryUrl';
 import { buildFieldNames, type FieldNames } from './fieldNames';
-import { RemovalError, desiredWebhooks, pathOf, removeSubscriptions, type Ownership, type SubscriptionMemory } from './reconcile';
-import { newSecret, redact } from './secret';
+import { RemovalError, desiredWebhooks, isOwned, pathOf, removeSubscriptions, type Ownership, type SubscriptionMemory } from './reconcile';
+import { newSecret, redact, secretHash, secretsMatch } from './secret';
 import { credentialKey, nodeParameter, nodeState, type NodeState, type ReceiveSettings } from './settings';
 
 export type Slot = 'production' | 'test';
@@ -164,7 +164,8 @@ export interface SubscriptionSetup {
 	state: NodeState;
 	memory: SubscriptionMemory;
 	ownership: Ownership;
-	desired: ReturnType<typeof desiredWebhooks>;
+	/** The webhooks the node wants, their URLs carrying `secret` (from `ownSecret`). */
+	desired: (secret: string) => ReturnType<typeof desiredWebhooks>;
 }
 
 /** Everything a lifecycle step needs; refuses undeliverable URLs before any API call. */
@@ -173,7 +174,6 @@ export async function subscriptionSetup(context: IHookFunctions, settings: Recei
 	assertNamedDeliverably(context.getNode(), endpointUrl);
 	assertDeliverable(endpointUrl);
 	const state = claimNodeState(context);
-	state.secret ??= newSecret();
 
 	const { events, sources } = settings;
 	if (events.length === 0) {
@@ -187,13 +187,9 @@ export async function subscriptionSetup(context: IHookFunctions, settings: Recei
 		});
 	}
 	const workflow = context.getWorkflow();
-	const desired = desiredWebhooks({
-		name: `n8n: ${workflow.name ?? workflow.id} / ${context.getNode().name}`.slice(0, 250),
-		url: deliveryUrl(endpointUrl, state.secret, workflow.id),
-		events,
-		sources,
-		listIds: events.some(isListScoped) ? settings.listIds : [],
-	});
+	const name = `n8n: ${workflow.name ?? workflow.id} / ${context.getNode().name}`.slice(0, 250);
+	const listIds = events.some(isListScoped) ? settings.listIds : [];
+	const desired = (secret: string) => desiredWebhooks({ name, url: deliveryUrl(endpointUrl, secret, workflow.id), events, sources, listIds });
 	return {
 		client: await clientFor(context),
 		state,
@@ -201,6 +197,69 @@ export async function subscriptionSetup(context: IHookFunctions, settings: Recei
 		ownership: ownershipOf(context),
 		desired,
 	};
+}
+
+/**
+ * The secret each node of this process made or read back, by the node's identity (workflow and webhook path,
+ * as claimNodeState records them): `create` follows `checkExists` without another listing. Never by hash alone:
+ * a workflow given another's static data must not be handed that node's secret.
+ */
+const knownSecrets = new Map<string, { sha256: string; secret: string }>();
+
+const identityOf = (state: NodeState) => `${state.workflowId ?? ''}\u0000${state.webhookPath ?? ''}`;
+
+/**
+ * The secret of the node's delivery URLs (static data as claimNodeState returns it). Static data keeps only its
+ * hash, so the secret is read back from a webhook of the node's own that carries it (one listing, unless
+ * this process already knows it); when none does (first activation, webhooks deleted in ActiveCampaign), a new
+ * secret is made and the node's webhooks are moved to it. A secret 0.1.x kept in static data is taken as it is
+ * and replaced there by its hash.
+ */
+export async function ownSecret(client: ActiveCampaignClient, state: NodeState, ownership: Ownership): Promise<string> {
+	const secret = (await recalledSecret(client, state, ownership)) ?? newSecret();
+	state.secretHash = secretHash(secret);
+	delete state.secret;
+	knownSecrets.set(identityOf(state), { sha256: state.secretHash, secret });
+	return secret;
+}
+
+/**
+ * The secret static data names, if it can be had: a 0.1.x one, the one this process knows for the node, or the
+ * one a webhook of the node's own carries (a listing). Found in a listing, this process remembers it.
+ */
+async function recalledSecret(client: ActiveCampaignClient, state: NodeState, ownership: Ownership): Promise<string | undefined> {
+	const legacy = legacySecretOf(state);
+	if (legacy !== undefined) return legacy;
+	const sha256 = typeof state.secretHash === 'string' && state.secretHash !== '' ? state.secretHash : undefined;
+	if (sha256 === undefined) return undefined;
+	const known = knownSecrets.get(identityOf(state));
+	if (known?.sha256 === sha256) return known.secret;
+	// Only the node's own webhooks: a hash in another workflow's static data does not open this one's.
+	const carried = (await client.listWebhooks()).filter((webhook) => isOwned(webhook, ownership)).map(({ url }) => secretParameterOf(url));
+	const secret = carried.find((candidate) => secretsMatch({ sha256 }, candidate));
+	if (secret !== undefined) knownSecrets.set(identityOf(state), { sha256, secret });
+	return secret;
+}
+
+/** A secret 0.1.x kept in static data; one too short to be its (a hand-edited state) counts as none. */
+export function legacySecretOf(state: NodeState): string | undefined {
+	return typeof state.secret === 'string' && state.secret.length >= MIN_OWN_SECRET_LENGTH ? state.secret : undefined;
+}
+
+/** newSecret() makes 32 characters; 0.1.x made the same. */
+const MIN_OWN_SECRET_LENGTH = 16;
+
+/** Forgets the secrets this process knows (tests: an activation in "another process"). */
+export function forgetKnownSecrets(): void {
+	knownSecrets.clear();
+}
+
+function secretParameterOf(url: string): string | undefined {
+	try {
+		return new URL(url).searchParams.get(SECRET_PARAMETER) ?? undefined;
+	} catch {
+		return undefined;
+	}
 }
 
 /**
@@ -220,10 +279,13 @@ export async function removeRegisteredWebhooks(context: IHookFunctions, kind: Re
 	}
 	const ownership = ownershipOf(context);
 	const client = await clientFor(context);
+	// n8n removes a workflow's webhooks before it activates a changed one: read the secret while a webhook still
+	// carries it, so the activation that follows keeps it. Not finding it only costs a new secret then.
+	if (kind === 'subscriptions' && slotOf(context) === 'production') await recalledSecret(client, state, ownership).catch(() => undefined);
 	try {
 		await removeSubscriptions(client, kind === 'subscriptions' ? ownership : { ...ownership, onlyIds: memory.ids }, memory);
 	} catch (error) {
-		throw toNodeError(context.getNode(), error, [state.secret]);
+		throw toNodeError(context.getNode(), error, [state.secret, knownSecrets.get(identityOf(state))?.secret]);
 	}
 }
 

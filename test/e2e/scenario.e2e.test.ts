@@ -516,14 +516,19 @@ describe.each<N8nMajor>(['v1', 'v2'])('n8n %s: the ActiveCampaign Trigger end to
 		}
 	});
 
-	it("never wrote the API key or a delivery secret to n8n's log or an execution", async () => {
+	it("never wrote the API key or a delivery secret to n8n's log, an execution or the workflow's static data (exported with it)", async () => {
 		const secrets = [...secretsSeen].filter((secret) => secret.length > 0);
 		const log = n8n.logs();
 		const executions = JSON.stringify(await n8n.executions(mainWorkflowId, TRIGGER_NAME));
-		// The log and the executions are the real ones: they hold what the node logged and emitted.
-		expect([log.includes('ActiveCampaign Trigger refused a delivery (HTTP 401)'), executions.includes('jane.doe@example.com')]).toEqual([true, true]);
+		const staticData = JSON.stringify(await n8n.staticData(mainWorkflowId));
+		// The log, the executions and the static data are the real ones: they hold what the node logged, emitted and kept.
+		expect([log.includes('ActiveCampaign Trigger refused a delivery (HTTP 401)'), executions.includes('jane.doe@example.com'), staticData.includes('"secretHash"')]).toEqual([
+			true,
+			true,
+			true,
+		]);
 		expect(secrets.length).toBeGreaterThanOrEqual(3);
-		const leaks = [API_TOKEN, ...secrets].filter((secret) => log.includes(secret) || executions.includes(secret));
+		const leaks = [API_TOKEN, ...secrets].filter((secret) => [log, executions, staticData].some((text) => text.includes(secret)));
 		expect(leaks).toEqual([]);
 	});
 

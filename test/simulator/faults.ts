@@ -9,6 +9,8 @@ export interface Fault {
 	path?: string | RegExp;
 	/** How many matching requests it applies to (default 1). */
 	count?: number;
+	/** How many matching requests it lets through first (default 0). */
+	after?: number;
 	/** Answer this status, with an ActiveCampaign-shaped error body, instead of handling. */
 	status?: number;
 	/** Seconds, sent as Retry-After (use with 429). */
@@ -22,6 +24,7 @@ export interface Fault {
 interface PendingFault {
 	fault: Fault;
 	remaining: number;
+	toLetThrough: number;
 }
 
 /** Faults in order of injection; the first one matching a request is used up by it. */
@@ -36,7 +39,11 @@ export class FaultQueue {
 		if (!Number.isInteger(remaining) || remaining < 1) {
 			throw new Error(`A fault's count must be a positive integer, got ${String(fault.count)}`);
 		}
-		this.pending.push({ fault: { ...fault }, remaining });
+		const toLetThrough = fault.after ?? 0;
+		if (!Number.isInteger(toLetThrough) || toLetThrough < 0) {
+			throw new Error(`A fault's after must be a non-negative integer, got ${String(fault.after)}`);
+		}
+		this.pending.push({ fault: { ...fault }, remaining, toLetThrough });
 	}
 
 	clear(): void {
@@ -47,6 +54,10 @@ export class FaultQueue {
 	take(method: string, pathname: string): Fault | undefined {
 		const entry = this.pending.find(({ fault }) => matches(fault, method, pathname));
 		if (!entry) return undefined;
+		if (entry.toLetThrough > 0) {
+			entry.toLetThrough--;
+			return undefined;
+		}
 		entry.remaining--;
 		if (entry.remaining === 0) this.pending = this.pending.filter((other) => other !== entry);
 		return entry.fault;

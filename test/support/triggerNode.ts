@@ -4,6 +4,7 @@
  * Shared by the tests, the end-to-end suite, the demo and the bench.
  */
 import { ActiveCampaignTrigger } from '../../nodes/ActiveCampaignTrigger/ActiveCampaignTrigger.node';
+import { secretHash } from '../../nodes/ActiveCampaignTrigger/secret';
 
 /** package.json's `name` (test/package.test.ts checks the manifest). */
 const PACKAGE_NAME = 'n8n-nodes-activecampaign-trigger';
@@ -16,3 +17,11 @@ export const TRIGGER_NAME = String(description.defaults.name);
 export const TRIGGER_STATE_KEY = `node:${TRIGGER_NAME}`;
 /** The version a node dropped on the canvas gets (n8n takes `defaultVersion`). */
 export const TRIGGER_VERSION = description.defaultVersion ?? Math.max(...[description.version].flat());
+
+/**
+ * The secret in the node's delivery URL, among the URLs given (the webhooks ActiveCampaign holds): static data
+ * keeps only its hash. Undefined when none carries it.
+ */
+export function deliverySecretOf(state: { secretHash?: string } | undefined, urls: readonly string[]): string | undefined {
+	return urls.map((url) => new URL(url).searchParams.get('secret') ?? '').find((secret) => state?.secretHash !== undefined && secretHash(secret) === state.secretHash);
+}

@@ -5,7 +5,7 @@ import {
 	deliveryUrl,
 	ownerOf,
 } from '../../nodes/ActiveCampaignTrigger/deliveryUrl';
-import { newSecret, redact, secretsMatch } from '../../nodes/ActiveCampaignTrigger/secret';
+import { newSecret, redact, secretHash, secretsMatch } from '../../nodes/ActiveCampaignTrigger/secret';
 
 describe('assertDeliverable', () => {
 	it('accepts an https URL on the default port', () => {
@@ -46,6 +46,7 @@ describe('secrets in URLs', () => {
 		expect(deliveryUrl('https://h.test/w', 'abc_-1')).toBe('https://h.test/w?secret=abc_-1');
 	});
 
+
 	it('redacts the secret of a URL', () => {
 		expect(redactUrl('https://h.test/w?x=1&secret=abc&y=2')).toBe('https://h.test/w?x=1&secret=***&y=2');
 	});
@@ -66,7 +67,16 @@ describe('secrets in URLs', () => {
 		expect(secretsMatch('', '')).toBe(false);
 	});
 
-	it('redacts secrets from texts', () => {
+	it('matches a secret against its hash', () => {
+		expect(secretsMatch({ sha256: secretHash('abcdefgh') }, 'abcdefgh')).toBe(true);
+		expect(secretsMatch({ sha256: secretHash('abcdefgh') }, 'abcdefgx')).toBe(false);
+		expect(secretsMatch({ sha256: secretHash('abcdefgh') }, secretHash('abcdefgh'))).toBe(false);
+		expect(secretsMatch({ sha256: '' }, '')).toBe(false);
+	});
+
+	it('redacts secrets from texts, and any URL secret it does not know', () => {
 		expect(redact('url https://h?secret=abcdefgh1 failed', ['abcdefgh1', undefined])).toBe('url https://h?secret=*** failed');
+		expect(redact('stored "https://h.test/w?x=1&secret=unknown_-9&workflow=7" twice', [])).toBe('stored "https://h.test/w?x=1&secret=***&workflow=7" twice');
+		expect(redact('keep abcdefgh1 as key', ['abcdefgh1'])).toBe('keep *** as key');
 	});
 });
