@@ -14,7 +14,7 @@ import { Outage } from './outage';
 import { parseDeliveryBody } from './parse';
 import { secretsMatch, type ExpectedSecret } from './secret';
 import { claimDelivery, dedupKey, type Settle } from './redisStore';
-import { fieldNamesSource, legacySecretOf } from './subscription';
+import { fieldNamesSource, legacySecretOf, storedSecretHash } from './subscription';
 import { slottedDelay } from './timers';
 import {
 	QUERY_AUTH_CREDENTIAL,
@@ -257,7 +257,8 @@ export async function receiveDelivery(context: IWebhookFunctions): Promise<IWebh
 function ownExpectedSecret(state: NodeState): ExpectedSecret {
 	const legacy = legacySecretOf(state);
 	if (legacy !== undefined) return legacy;
-	return typeof state.secretHash === 'string' ? { sha256: state.secretHash } : '';
+	const sha256 = storedSecretHash(state);
+	return sha256 === undefined ? '' : { sha256 };
 }
 
 const isRefusedSecret = (outcome: Outcome) => outcome.action === 'reject' && outcome.status === 401;

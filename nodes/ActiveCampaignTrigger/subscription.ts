@@ -17,7 +17,7 @@ import {
 import { ActiveCampaignApiError, ActiveCampaignClient, normaliseApiUrl, type ApiResponse } from './apiClient';
 import { isListScoped } from './catalog';
 import { NO_API_CREDENTIAL, OWN_CREDENTIAL } from './description';
-import { SECRET_PARAMETER, UndeliverableUrlError, assertDeliverable, deliveryUrl } from './deliveryUrl';
+import { SECRET_PARAMETER, UndeliverableUrlError, assertDeliverable, deliveryUrl, parseUrl } from './deliveryUrl';
 import { buildFieldNames, type FieldNames } from './fieldNames';
 import { RemovalError, desiredWebhooks, isOwned, pathOf, removeSubscriptions, type Ownership, type SubscriptionMemory } from './reconcile';
 import { newSecret, redact, secretHash, secretsMatch } from './secret';
@@ -230,7 +230,7 @@ export async function ownSecret(client: ActiveCampaignClient, state: NodeState, 
 async function recalledSecret(client: ActiveCampaignClient, state: NodeState, ownership: Ownership): Promise<string | undefined> {
 	const legacy = legacySecretOf(state);
 	if (legacy !== undefined) return legacy;
-	const sha256 = typeof state.secretHash === 'string' && state.secretHash !== '' ? state.secretHash : undefined;
+	const sha256 = storedSecretHash(state);
 	if (sha256 === undefined) return undefined;
 	const known = knownSecrets.get(identityOf(state));
 	if (known?.sha256 === sha256) return known.secret;
@@ -246,6 +246,11 @@ export function legacySecretOf(state: NodeState): string | undefined {
 	return typeof state.secret === 'string' && state.secret.length >= MIN_OWN_SECRET_LENGTH ? state.secret : undefined;
 }
 
+/** The hash of the node's secret that static data keeps; undefined when it holds none (or not a usable one). */
+export function storedSecretHash(state: NodeState): string | undefined {
+	return typeof state.secretHash === 'string' && state.secretHash !== '' ? state.secretHash : undefined;
+}
+
 /** newSecret() makes 32 characters; 0.1.x made the same. */
 const MIN_OWN_SECRET_LENGTH = 16;
 
@@ -254,13 +259,7 @@ export function forgetKnownSecrets(): void {
 	knownSecrets.clear();
 }
 
-function secretParameterOf(url: string): string | undefined {
-	try {
-		return new URL(url).searchParams.get(SECRET_PARAMETER) ?? undefined;
-	} catch {
-		return undefined;
-	}
-}
+const secretParameterOf = (url: string) => parseUrl(url)?.searchParams.get(SECRET_PARAMETER) ?? undefined;
 
 /**
  * Removes the webhooks this node registered, for deactivation and for pasted kinds (which register none, but
