@@ -13,7 +13,7 @@ import { toItem, type DeliveryItem } from './normalise';
 import { Outage } from './outage';
 import { parseDeliveryBody } from './parse';
 import { secretsMatch, type ExpectedSecret } from './secret';
-import { claimDelivery, dedupKey, type Settle } from './redisStore';
+import { claimDelivery, dedupKey, twinWait, type Settle } from './redisStore';
 import { fieldNamesSource, legacySecretOf, storedSecretHash } from './subscription';
 import { slottedDelay } from './timers';
 import {
@@ -31,7 +31,7 @@ export type Outcome =
 	| { action: 'reject'; status: number; reason: string }
 	| { action: 'drop'; event: string; reason: string }
 	| { action: 'duplicate'; event: string }
-	/** Redis store: a copy of this event is in flight and may still fail, so this one must come again. */
+	/** Redis store: a copy of this event is still in flight after a wait and may fail, so this one must come again. */
 	| { action: 'retry'; event: string }
 	| { action: 'emit'; item: DeliveryItem };
 
@@ -231,7 +231,7 @@ export async function receiveDelivery(context: IWebhookFunctions): Promise<IWebh
 			return { webhookResponse: { received: true, emitted: false, reason: 'duplicate' } };
 		case 'retry':
 			// Not 2xx: the copy in flight may still fail, and then this one must be retried.
-			log.info(`ActiveCampaign Trigger asked for a retry of a "${outcome.event}" delivery whose copy is in flight`);
+			log.info(`ActiveCampaign Trigger asked for a retry of a "${outcome.event}" delivery whose copy was still in flight after ${twinWait.maxMs / 1000} s`);
 			context.getResponseObject().status(409).json({ message: 'A copy of this event is being processed; retry later' });
 			return { noWebhookResponse: true };
 		case 'emit': {
@@ -286,8 +286,8 @@ async function itemWithFieldNames(context: IWebhookFunctions, node: INode, setti
 const unreadableRedisCredentials = new Map<string, Outage>();
 
 /**
- * The Redis store's claim of an event to emit: a settled copy makes it a duplicate, a copy in flight asks for a
- * retry; a new claim is settled once n8n's answer has left. Redis not answering in time, or its credential not
+ * The Redis store's claim of an event to emit: a settled copy makes it a duplicate, a copy still in flight after
+ * the store's short wait asks for a retry; a new claim is settled once n8n's answer has left. Redis not answering in time, or its credential not
  * readable (deleted or unshared since activation): emitted unclaimed, and a claim that lands late is settled
  * the same way.
  */
@@ -328,8 +328,8 @@ async function claimInRedis(
  * How long a claim stays pending after its delivery's 2xx has left. n8n 1.x answers before it writes and
  * enqueues the execution: a webhook process killed in between left a settled claim for an event that never
  * ran, and its copy was dropped as a duplicate (queue suite: 6 of 200 events). Still pending when the process
- * dies, the claim expires instead and the copy runs. A copy arriving meanwhile is answered 409 and comes
- * again. Half a second: n8n 1.x's way from the answer to the enqueue is a row written in PostgreSQL and a
+ * dies, the claim expires instead and the copy runs. A copy arriving meanwhile waits for the settle (up to
+ * `twinWait.maxMs`, redisStore.ts). Half a second: n8n 1.x's way from the answer to the enqueue is a row written in PostgreSQL and a
  * job added in Redis; under the queue-mode bench's load (P5, about 100 deliveries/s) the row was stamped at
  * least 37 ms (median) and up to at least 266 ms after the answer, and at most 628 ms after the request was
  * sent (bench/README.md); and it is no longer than the time before a redelivery in the bench (0.5-0.8 s),

@@ -6,8 +6,10 @@
  * the key when the SET finds it taken): the first copy of an event gets it. The claim starts
  * *pending* (a short lifetime) and is settled when n8n's answer leaves: a 2xx turns it into `d` for the whole
  * window, any other answer deletes it. Another copy that finds a settled claim is a duplicate (200, no
- * execution); one that finds a pending claim is answered 409 and retried by ActiveCampaign later, because the
- * first copy may still fail: a claim must never swallow the retry of a delivery that did not succeed. A
+ * execution); one that finds a pending claim waits up to two seconds for it to settle (`twinWait`): a duplicate
+ * if the twin succeeded, the new claim if it failed, and only while it is still unsettled after that a 409, a
+ * failure the sender may retry, never a 2xx, because the twin may still fail: a claim must never swallow the
+ * retry of a delivery that did not succeed. A
  * process that dies mid-request leaves only a pending claim, which expires on its own. A process also remembers
  * the keys it settled as a success for their window, so a copy that comes back to it needs no round trip.
  *
@@ -53,7 +55,7 @@ export type Claim =
 	| { outcome: 'claimed'; settle: Settle }
 	/** A copy of this event already succeeded. */
 	| { outcome: 'duplicate' }
-	/** A copy of this event is in flight and may still fail. */
+	/** A copy of this event is still in flight after `twinWait`, and may still fail. */
 	| { outcome: 'pending' }
 	/** Redis did not answer in time: the delivery goes through unclaimed; a claim landing late is settled. */
 	| { outcome: 'unavailable'; settle: Settle };
@@ -231,10 +233,19 @@ async function withinTimeout<T>(command: Promise<T>): Promise<T | typeof TIMED_O
 	return await Promise.race([command, slottedDelay(COMMAND_TIMEOUT_MS).then((): typeof TIMED_OUT => TIMED_OUT)]);
 }
 
+/**
+ * How long a copy that finds its twin in flight waits for the twin to settle, and how often it looks. The twin
+ * settles half a second after its 2xx (receive.ts, `settling`), or at once when it failed, so most copies learn
+ * within the wait whether they are a duplicate (200) or must run (the twin failed: this copy takes the claim).
+ * Only a twin still unsettled after it (a slow n8n, or a process that died holding the claim) gets this copy a
+ * 409. Answering 409 at once instead lost the event whenever the twin then failed and the sender did not retry,
+ * as ActiveCampaign, by the public sources, does not. Tests shorten it.
+ */
+export const twinWait = { maxMs: 2_000, pollMs: 100 };
+
 /** Claims one delivery's fingerprint for `windowMs` once settled as a success. */
 export async function claimDelivery(settings: RedisSettings, key: string, windowMs: number, log: NodeLog): Promise<Claim> {
 	if (settledByThisProcess(key)) return { outcome: 'duplicate' };
-	const pooled = connect(settings);
 	const token = `${TOKEN_PREFIX}${(++claims).toString(36)}`;
 	const rememberSuccess = (succeeded: boolean) => {
 		if (succeeded) settledHere.set(key, performance.now() + windowMs);
@@ -249,26 +260,34 @@ export async function claimDelivery(settings: RedisSettings, key: string, window
 			return succeeded ? await current.redis.keepClaim(key, token, windowMs) : await current.redis.releaseClaim(key, token);
 		});
 	};
-	let landed: Promise<boolean> = Promise.resolve(false);
-	const claim = await attempt(pooled, log, 'claim', async () => {
-		// A new connection's first claim waits for it within the same deadline: a Redis that accepts the
-		// connection but never answers holds a delivery up no longer than a slow one.
-		const send = async () => await pooled.redis.claim(key, token, Math.min(PENDING_MS, windowMs));
-		const command = pooled.firstConnect ? pooled.firstConnect.then(send) : send();
-		landed = command.then(
-			(holder) => holder === token,
-			() => false,
-		);
-		return await withinTimeout(command);
-	});
-	if (!claim.ok) {
-		return {
-			outcome: 'unavailable',
-			settle: async (succeeded) => ((await landed) ? await settle(succeeded) : rememberSuccess(succeeded)),
-		};
+	const deadline = performance.now() + twinWait.maxMs;
+	for (;;) {
+		const pooled = connect(settings);
+		let landed: Promise<boolean> = Promise.resolve(false);
+		const claim = await attempt(pooled, log, 'claim', async () => {
+			// A new connection's first claim waits for it within the same deadline: a Redis that accepts the
+			// connection but never answers holds a delivery up no longer than a slow one.
+			const send = async () => await pooled.redis.claim(key, token, Math.min(PENDING_MS, windowMs));
+			const command = pooled.firstConnect ? pooled.firstConnect.then(send) : send();
+			landed = command.then(
+				(holder) => holder === token,
+				() => false,
+			);
+			return await withinTimeout(command);
+		});
+		if (!claim.ok) {
+			return {
+				outcome: 'unavailable',
+				settle: async (succeeded) => ((await landed) ? await settle(succeeded) : rememberSuccess(succeeded)),
+			};
+		}
+		if (claim.value === token) return { outcome: 'claimed', settle };
+		if (claim.value === SETTLED) return { outcome: 'duplicate' };
+		// The twin is in flight: look again until it settled, or the wait is over.
+		if (performance.now() + twinWait.pollMs > deadline) return { outcome: 'pending' };
+		await slottedDelay(twinWait.pollMs);
+		if (settledByThisProcess(key)) return { outcome: 'duplicate' };
 	}
-	if (claim.value === token) return { outcome: 'claimed', settle };
-	return { outcome: claim.value === SETTLED ? 'duplicate' : 'pending' };
 }
 
 /** Settled keys a process remembers before it forgets the oldest (~150 bytes each). Tests lower it. */

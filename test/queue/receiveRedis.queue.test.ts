@@ -3,7 +3,7 @@
  * n8n answers, the claim is settled by that answer, and static data is never written per event.
  */
 import { settling } from '../../nodes/ActiveCampaignTrigger/receive';
-import { closeRedisConnections, forgetSettledHere } from '../../nodes/ActiveCampaignTrigger/redisStore';
+import { closeRedisConnections, forgetSettledHere, twinWait } from '../../nodes/ActiveCampaignTrigger/redisStore';
 import { DELIVERY_BODIES } from '../fixtures/deliveryBodies';
 import { activate, deliverToNode, type TriggerSetup } from '../support/n8nContext';
 import { TRIGGER_STATE_KEY as STATE_KEY } from '../support/triggerNode';
@@ -58,16 +58,40 @@ it("emits with n8n's own answer, then takes a copy as a duplicate once that answ
 	expect(trigger.staticData).toEqual({ [STATE_KEY]: { secret: SECRET } });
 });
 
-it('answers a copy that arrives while the first is in flight with 409, so it is retried, and starts nothing', async () => {
+/** Two copies at once: the one that got the claim emits and is answered `status`; returns what the other got. */
+async function twoCopiesAnswering(trigger: TriggerSetup, status: number) {
+	const [a, b] = [deliver(trigger), deliver(trigger)];
+	const first = await Promise.race([a, b]);
+	expect(first.result.workflowData?.flat()).toHaveLength(1);
+	first.httpResponse.finish(status);
+	return await (first === (await a) ? b : a);
+}
+
+it('holds a copy that arrives while the first is in flight until that one succeeded, then answers it as a duplicate', async () => {
 	const trigger = setup();
-	const [a, b] = await Promise.all([deliver(trigger), deliver(trigger)]);
-	const [emitted, asked] = a.result.workflowData ? [a, b] : [b, a];
-	expect(emitted.result.workflowData?.flat()).toHaveLength(1);
-	expect({ result: asked.result, response: asked.response }).toEqual({
-		result: { noWebhookResponse: true },
-		response: RETRY_LATER,
-	});
-	emitted.httpResponse.finish(200);
+	const held = await twoCopiesAnswering(trigger, 200);
+	expect({ result: held.result, response: held.response }).toEqual({ result: DUPLICATE, response: {} });
+	expect(trigger.staticData).toEqual({ [STATE_KEY]: { secret: SECRET } });
+});
+
+it('runs the held copy when the first one failed, so the event is not lost', async () => {
+	const held = await twoCopiesAnswering(setup(), 500);
+	expect(held.result.workflowData?.flat().map((item) => item.json.event)).toEqual(['subscribe']);
+});
+
+it('answers 409, so the sender may retry, a copy whose twin is still unsettled after the wait, and starts nothing', async () => {
+	const trigger = setup();
+	const { maxMs } = twinWait;
+	twinWait.maxMs = 300;
+	try {
+		const first = await deliver(trigger);
+		expect(first.result.workflowData?.flat()).toHaveLength(1);
+		const copy = await deliver(trigger);
+		expect({ result: copy.result, response: copy.response }).toEqual({ result: { noWebhookResponse: true }, response: RETRY_LATER });
+		first.httpResponse.finish(200);
+	} finally {
+		twinWait.maxMs = maxMs;
+	}
 	await wait(SETTLED_MS);
 	expect((await deliver(trigger)).result).toEqual(DUPLICATE);
 });
@@ -79,7 +103,13 @@ it('keeps the claim pending for a moment after the 2xx left (n8n 1.x enqueues af
 	await wait(20);
 	// A copy at another process, while a process killed now would leave only a claim that expires.
 	forgetSettledHere();
-	expect((await deliver(trigger)).response).toEqual(RETRY_LATER);
+	const { maxMs } = twinWait;
+	twinWait.maxMs = 0;
+	try {
+		expect((await deliver(trigger)).response).toEqual(RETRY_LATER);
+	} finally {
+		twinWait.maxMs = maxMs;
+	}
 	await wait(SETTLED_MS);
 	forgetSettledHere();
 	expect((await deliver(trigger)).result).toEqual(DUPLICATE);

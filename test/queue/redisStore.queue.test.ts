@@ -16,6 +16,7 @@ import {
 	pooledConnectionCount,
 	pooling,
 	settledMemory,
+	twinWait,
 	type Claim,
 	type RedisSettings,
 } from '../../nodes/ActiveCampaignTrigger/redisStore';
@@ -45,10 +46,49 @@ afterAll(async () => {
 });
 
 describe('claims', () => {
-	it('gives exactly one of 50 concurrent copies the claim; the others learn that a copy is in flight', async () => {
+	it('gives exactly one of 50 concurrent copies the claim; the others wait for it and are duplicates once it succeeded', async () => {
 		const key = newKey();
-		const claims = await Promise.all(Array.from({ length: 50 }, async () => await claimDelivery(settings, key, WINDOW_MS, new RecordingLog())));
-		expect(claims.map((claim) => claim.outcome).sort()).toEqual(['claimed', ...Array.from({ length: 49 }, () => 'pending')]);
+		const copies = Array.from({ length: 50 }, async () => await claimDelivery(settings, key, WINDOW_MS, new RecordingLog()));
+		const first = await Promise.race(copies);
+		expect(first.outcome).toBe('claimed');
+		// The 49 others are still waiting: the claim is pending.
+		expect(await admin.get(key)).toMatch(/^p:/);
+		await sleep(150);
+		await (first as Extract<Claim, { outcome: 'claimed' }>).settle(true);
+		// Waiting copies at another process learn it from Redis alone.
+		forgetSettledHere();
+		const outcomes = (await Promise.all(copies)).map((claim) => claim.outcome);
+		expect(outcomes.sort()).toEqual(['claimed', ...Array.from({ length: 49 }, () => 'duplicate')]);
+	});
+
+	it('lets a waiting copy take the claim when its twin failed, and no second one', async () => {
+		const key = newKey();
+		const twin = (await claimDelivery(settings, key, WINDOW_MS, new RecordingLog())) as Extract<Claim, { outcome: 'claimed' }>;
+		const copies = [0, 1].map(async () => await claimDelivery(settings, key, WINDOW_MS, new RecordingLog()));
+		await sleep(150);
+		await twin.settle(false);
+		const settled = await Promise.race(copies);
+		expect(settled.outcome).toBe('claimed');
+		await (settled as Extract<Claim, { outcome: 'claimed' }>).settle(true);
+		const outcomes = (await Promise.all(copies)).map((claim) => claim.outcome);
+		expect(outcomes.sort()).toEqual(['claimed', 'duplicate']);
+	});
+
+	it(`answers "pending" only when the twin is still unsettled after the wait, and leaves the twin's claim alone`, async () => {
+		const { maxMs } = twinWait;
+		twinWait.maxMs = 400;
+		try {
+			const key = newKey();
+			await claimDelivery(settings, key, WINDOW_MS, new RecordingLog());
+			const held = await admin.get(key);
+			const started = performance.now();
+			expect((await claimDelivery(settings, key, WINDOW_MS, new RecordingLog())).outcome).toBe('pending');
+			// It did wait (a lower bound, not a timing assert): the answer came no sooner than the wait allows.
+			expect(performance.now() - started).toBeGreaterThanOrEqual(twinWait.maxMs - twinWait.pollMs);
+			expect(await admin.get(key)).toBe(held);
+		} finally {
+			twinWait.maxMs = maxMs;
+		}
 	});
 
 	it('holds a pending claim briefly and a settled success for the whole window', async () => {
@@ -129,6 +169,16 @@ describe('claims', () => {
 });
 
 describe('outages', () => {
+	/** Claims new keys until Redis answers again (the store reconnects on its own): the first outcome that is not "unavailable". */
+	async function firstClaimOnceBack(log: RecordingLog): Promise<string> {
+		let outcome = 'unavailable';
+		for (let attempt = 0; attempt < 100 && outcome === 'unavailable'; attempt++) {
+			outcome = (await claimDelivery(settings, newKey(), WINDOW_MS, log)).outcome;
+			if (outcome === 'unavailable') await sleep(100);
+		}
+		return outcome;
+	}
+
 	it('passes deliveries through while Redis is stopped, warns once, and resumes when it is back', async () => {
 		const log = new RecordingLog();
 		const key = newKey();
@@ -148,14 +198,26 @@ describe('outages', () => {
 		expect(log.lines[0]).toMatch(/^warn: ActiveCampaign Trigger: the Redis dedup store does not answer/);
 
 		await server.resume();
-		let outcome = 'unavailable';
-		for (let attempt = 0; attempt < 100 && outcome === 'unavailable'; attempt++) {
-			outcome = (await claimDelivery(settings, newKey(), WINDOW_MS, log)).outcome;
-			if (outcome === 'unavailable') await sleep(100);
-		}
-		expect(outcome).toBe('claimed');
+		expect(await firstClaimOnceBack(log)).toBe('claimed');
 		expect(log.lines.filter((line) => line.startsWith('warn:'))).toHaveLength(1);
 		expect(log.lines.at(-1)).toBe('info: ActiveCampaign Trigger: the Redis dedup store answers again; deduplication resumed');
+	});
+
+	it('emits a copy unclaimed when Redis stops while it waits for its twin (a duplicate at worst, never a lost event)', async () => {
+		const key = newKey();
+		await claimDelivery(settings, key, WINDOW_MS, new RecordingLog());
+		const log = new RecordingLog();
+		const copy = claimDelivery(settings, key, WINDOW_MS, log);
+		await sleep(150);
+		await server.stop();
+		try {
+			expect((await copy).outcome).toBe('unavailable');
+			expect(log.lines).toHaveLength(1);
+			expect(log.lines[0]).toMatch(/^warn: ActiveCampaign Trigger: the Redis dedup store does not answer/);
+		} finally {
+			await server.resume();
+		}
+		expect(await firstClaimOnceBack(log)).toBe('claimed');
 	});
 
 	/** Runs `during` while the test's Redis sleeps for `seconds` (DEBUG SLEEP), then waits for it to wake. */
