@@ -66,5 +66,7 @@ export function parseUrl(text: string): URL | undefined {
 
 /** Replaces the secret of every delivery URL in a text (a URL, a log line, an error) with `***`. */
 export function redactUrl(url: string): string {
-	return url.replace(new RegExp(`([?&]${SECRET_PARAMETER}=)[^&#\\s]*`, 'g'), '$1***');
+	// Up to the parameter's end, or a character a URL cannot hold unencoded (RFC 3986): a double quote or an
+	// angle bracket around a URL quoted in a message stays. (A single quote may be part of a value.)
+	return url.replace(new RegExp(`([?&]${SECRET_PARAMETER}=)[^&#\\s"<>\`]*`, 'g'), '$1***');
 }

@@ -304,7 +304,12 @@ export function toNodeError(node: INode, error: unknown, secrets: ReadonlyArray<
 	if (error instanceof UndeliverableUrlError) {
 		return new NodeOperationError(node, error.message, { description: error.hint });
 	}
-	// n8n's own errors (a missing credential, say) already speak to the user; anything else is unexpected.
-	if (error instanceof NodeApiError || error instanceof NodeOperationError) return error;
+	// n8n's own errors (a missing credential, say) already speak to the user, kept as they are but for a secret
+	// (none is expected there; one would come from a URL); anything else is unexpected.
+	if (error instanceof NodeApiError || error instanceof NodeOperationError) {
+		error.message = redact(error.message, secrets);
+		if (typeof error.description === 'string') error.description = redact(error.description, secrets);
+		return error;
+	}
 	return new NodeOperationError(node, redact(error instanceof Error ? error.message : String(error), secrets));
 }

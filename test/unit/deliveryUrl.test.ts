@@ -49,6 +49,9 @@ describe('secrets in URLs', () => {
 
 	it('redacts the secret of a URL', () => {
 		expect(redactUrl('https://h.test/w?x=1&secret=abc&y=2')).toBe('https://h.test/w?x=1&secret=***&y=2');
+		expect(redactUrl(`"https://h.test/w?secret=abc", <https://h.test/w?secret=abc>, ?secret=a'b`)).toBe(
+			`"https://h.test/w?secret=***", <https://h.test/w?secret=***>, ?secret=***`,
+		);
 	});
 
 	it('generates deliverable secrets of 192 bits', () => {

@@ -25,8 +25,16 @@ describe('toNodeError: every failure leaves for n8n as one of its own errors, se
 	});
 
 	it("passes n8n's own errors through unchanged", () => {
-		const original = new NodeOperationError(node, 'Credentials not found');
+		const original = new NodeOperationError(node, 'Credentials not found', { description: 'Pick one' });
 		expect(toNodeError(node, original, [SECRET])).toBe(original);
+		expect({ message: original.message, description: original.description }).toEqual({ message: 'Credentials not found', description: 'Pick one' });
+	});
+
+	it("takes a secret out of n8n's own errors, message and description", () => {
+		const original = new NodeApiError(node, { message: 'x' }, { message: `GET https://h/?secret=${SECRET} failed`, description: `sent ${SECRET}` });
+		const error = toNodeError(node, original, [SECRET]) as NodeApiError;
+		expect(error).toBe(original);
+		expect({ message: error.message, description: error.description }).toEqual({ message: 'GET https://h/?secret=*** failed', description: 'sent ***' });
 	});
 
 	it('wraps an unexpected error in NodeOperationError, without the secret', () => {
