@@ -13,7 +13,7 @@ import { toItem, type DeliveryItem } from './normalise';
 import { Outage } from './outage';
 import { parseDeliveryBody } from './parse';
 import { secretsMatch, type ExpectedSecret } from './secret';
-import { claimDelivery, dedupKey, twinWait, type Settle } from './redisStore';
+import { claimDelivery, dedupKey, type Settle } from './redisStore';
 import { fieldNamesSource, legacySecretOf, storedSecretHash } from './subscription';
 import { slottedDelay } from './timers';
 import {
@@ -231,7 +231,7 @@ export async function receiveDelivery(context: IWebhookFunctions): Promise<IWebh
 			return { webhookResponse: { received: true, emitted: false, reason: 'duplicate' } };
 		case 'retry':
 			// Not 2xx: the copy in flight may still fail, and then this one must be retried.
-			log.info(`ActiveCampaign Trigger asked for a retry of a "${outcome.event}" delivery whose copy was still in flight after ${twinWait.maxMs / 1000} s`);
+			log.info(`ActiveCampaign Trigger asked for a retry (409) of a "${outcome.event}" delivery: a copy of it is still in flight`);
 			context.getResponseObject().status(409).json({ message: 'A copy of this event is being processed; retry later' });
 			return { noWebhookResponse: true };
 		case 'emit': {
@@ -333,7 +333,7 @@ async function claimInRedis(
  * job added in Redis; under the queue-mode bench's load (P5, about 100 deliveries/s) the row was stamped at
  * least 37 ms (median) and up to at least 266 ms after the answer, and at most 628 ms after the request was
  * sent (bench/README.md); and it is no longer than the time before a redelivery in the bench (0.5-0.8 s),
- * where a full second turned copies into 409s and retries (P5 0.963). The price, on both majors (the node cannot tell them apart): a process that dies or restarts within the half
+ * where a full second turned copies into 409s and retries (P5 0.963, before copies waited for their twin). The price, on both majors (the node cannot tell them apart): a process that dies or restarts within the half
  * second *after* the execution was enqueued leaves a claim that expires too, and a later copy of that event
  * runs a second time. A dropped event is the worse of the two. Tests shorten it.
  */

@@ -70,7 +70,7 @@ const SETTLED = 'd';
  * `claim` takes the claim, or answers what holds it, in one round trip: this delivery's own token when the
  * claim is its own, `d` for a settled copy, another token for a copy in flight. (The key cannot expire between
  * the two commands: a script runs atomically and sees one moment in time; a server that let it would answer
- * nothing, read as a copy in flight: a retry, never a claim.)
+ * nothing, read as a copy in flight: a look again, never a claim from that answer.)
  *
  * The other two settle only a claim that is still this delivery's: one that expired and was taken by a later
  * copy is left to that copy. A success with no claim left (it outlived its pending lifetime) is still recorded.
@@ -239,9 +239,15 @@ async function withinTimeout<T>(command: Promise<T>): Promise<T | typeof TIMED_O
  * within the wait whether they are a duplicate (200) or must run (the twin failed: this copy takes the claim).
  * Only a twin still unsettled after it (a slow n8n, or a process that died holding the claim) gets this copy a
  * 409. Answering 409 at once instead lost the event whenever the twin then failed and the sender did not retry,
- * as ActiveCampaign, by the public sources, does not. Tests shorten it.
+ * as ActiveCampaign, by the public sources, does not. The looks come 100, 200, then every 400 ms (a twin
+ * cannot succeed sooner than half a second after its answer). A waiting copy holds its request open (and, in
+ * n8n 2.x without lazy isolates, an expression isolate): past `maxWaiting` copies waiting in one process, a
+ * copy is answered 409 at once, as before the wait existed. Tests shorten it.
  */
-export const twinWait = { maxMs: 2_000, pollMs: 100 };
+export const twinWait = { maxMs: 2_000, firstPollMs: 100, maxPollMs: 400, maxWaiting: 50 };
+
+/** Copies of events waiting for their twin in this process. */
+let waiting = 0;
 
 /** Claims one delivery's fingerprint for `windowMs` once settled as a success. */
 export async function claimDelivery(settings: RedisSettings, key: string, windowMs: number, log: NodeLog): Promise<Claim> {
@@ -260,33 +266,43 @@ export async function claimDelivery(settings: RedisSettings, key: string, window
 			return succeeded ? await current.redis.keepClaim(key, token, windowMs) : await current.redis.releaseClaim(key, token);
 		});
 	};
+	// Every look carries this delivery's token, so one answered late may still have taken the claim for it.
+	const looks: Array<Promise<boolean>> = [];
+	const unavailable: Claim = {
+		outcome: 'unavailable',
+		settle: async (succeeded) => ((await Promise.all(looks)).includes(true) ? await settle(succeeded) : rememberSuccess(succeeded)),
+	};
 	const deadline = performance.now() + twinWait.maxMs;
-	for (;;) {
-		const pooled = connect(settings);
-		let landed: Promise<boolean> = Promise.resolve(false);
-		const claim = await attempt(pooled, log, 'claim', async () => {
-			// A new connection's first claim waits for it within the same deadline: a Redis that accepts the
-			// connection but never answers holds a delivery up no longer than a slow one.
-			const send = async () => await pooled.redis.claim(key, token, Math.min(PENDING_MS, windowMs));
-			const command = pooled.firstConnect ? pooled.firstConnect.then(send) : send();
-			landed = command.then(
-				(holder) => holder === token,
-				() => false,
-			);
-			return await withinTimeout(command);
-		});
-		if (!claim.ok) {
-			return {
-				outcome: 'unavailable',
-				settle: async (succeeded) => ((await landed) ? await settle(succeeded) : rememberSuccess(succeeded)),
-			};
+	let pause = twinWait.firstPollMs;
+	let waits = false;
+	try {
+		for (;;) {
+			const pooled = connect(settings);
+			const claim = await attempt(pooled, log, 'claim', async () => {
+				// A new connection's first claim waits for it within the same deadline: a Redis that accepts the
+				// connection but never answers holds a delivery up no longer than a slow one.
+				const send = async () => await pooled.redis.claim(key, token, Math.min(PENDING_MS, windowMs));
+				const command = pooled.firstConnect ? pooled.firstConnect.then(send) : send();
+				looks.push(command.then((holder) => holder === token, () => false));
+				return await withinTimeout(command);
+			});
+			if (claim.ok && claim.value === token) return { outcome: 'claimed', settle };
+			if (claim.ok && claim.value === SETTLED) return { outcome: 'duplicate' };
+			// Redis failing before any twin was seen is an outage: emitted unclaimed. Once the twin is known to be in
+			// flight, a failed look only says nothing new: the copy looks again until the wait is over.
+			if (!claim.ok && !waits) return unavailable;
+			if (!waits) {
+				if (waiting >= twinWait.maxWaiting) return { outcome: 'pending' };
+				waits = true;
+				waiting++;
+			}
+			if (performance.now() + pause > deadline) return claim.ok ? { outcome: 'pending' } : unavailable;
+			await slottedDelay(pause);
+			pause = Math.min(pause * 2, twinWait.maxPollMs);
+			if (settledByThisProcess(key)) return { outcome: 'duplicate' };
 		}
-		if (claim.value === token) return { outcome: 'claimed', settle };
-		if (claim.value === SETTLED) return { outcome: 'duplicate' };
-		// The twin is in flight: look again until it settled, or the wait is over.
-		if (performance.now() + twinWait.pollMs > deadline) return { outcome: 'pending' };
-		await slottedDelay(twinWait.pollMs);
-		if (settledByThisProcess(key)) return { outcome: 'duplicate' };
+	} finally {
+		if (waits) waiting--;
 	}
 }
 

@@ -304,12 +304,13 @@ export function toNodeError(node: INode, error: unknown, secrets: ReadonlyArray<
 	if (error instanceof UndeliverableUrlError) {
 		return new NodeOperationError(node, error.message, { description: error.hint });
 	}
-	// n8n's own errors (a missing credential, say) already speak to the user, kept as they are but for a secret
-	// (none is expected there; one would come from a URL); anything else is unexpected.
+	// n8n's own errors (a missing credential, say) already speak to the user: their words are kept, secrets
+	// removed, in a new error, for the original may carry more (a failed request's body, its stack).
 	if (error instanceof NodeApiError || error instanceof NodeOperationError) {
-		error.message = redact(error.message, secrets);
-		if (typeof error.description === 'string') error.description = redact(error.description, secrets);
-		return error;
+		const message = redact(error.message, secrets);
+		const description = typeof error.description === 'string' ? redact(error.description, secrets) : undefined;
+		if (error instanceof NodeOperationError) return new NodeOperationError(node, message, { description });
+		return new NodeApiError(node, { message } as JsonObject, { message, description, httpCode: error.httpCode ?? undefined });
 	}
 	return new NodeOperationError(node, redact(error instanceof Error ? error.message : String(error), secrets));
 }

@@ -268,7 +268,7 @@ describe.each<N8nMajor>(['v1', 'v2'])('n8n %s in queue mode: two webhook process
 		expect(outcome.unaccepted).toBe(0);
 		const runs = await runsPerEvent(workflowIds.redis, bodies);
 		expect([...runs].filter(([, count]) => count !== 1)).toEqual([]);
-		console.info(`n8n ${version} queue mode, Redis store: ${outcome.retried} copies were answered 409 (their twin in flight) and retried`);
+		console.info(`n8n ${version} queue mode, Redis store: ${outcome.retried} copies were answered 409 (their twin still in flight after the wait) and retried`);
 	});
 
 	it('control: the static-data store in the same setup loses no event, and its extra executions are reported', async () => {

@@ -54,9 +54,10 @@ describe('claims', () => {
 		// The 49 others are still waiting: the claim is pending.
 		expect(await admin.get(key)).toMatch(/^p:/);
 		await sleep(150);
-		await (first as Extract<Claim, { outcome: 'claimed' }>).settle(true);
-		// Waiting copies at another process learn it from Redis alone.
+		const settled = (first as Extract<Claim, { outcome: 'claimed' }>).settle(true);
+		// The waiting copies learn it from Redis alone, as at another process.
 		forgetSettledHere();
+		await settled;
 		const outcomes = (await Promise.all(copies)).map((claim) => claim.outcome);
 		expect(outcomes.sort()).toEqual(['claimed', ...Array.from({ length: 49 }, () => 'duplicate')]);
 	});
@@ -76,18 +77,34 @@ describe('claims', () => {
 
 	it(`answers "pending" only when the twin is still unsettled after the wait, and leaves the twin's claim alone`, async () => {
 		const { maxMs } = twinWait;
-		twinWait.maxMs = 400;
+		twinWait.maxMs = 1_000;
 		try {
 			const key = newKey();
 			await claimDelivery(settings, key, WINDOW_MS, new RecordingLog());
 			const held = await admin.get(key);
 			const started = performance.now();
 			expect((await claimDelivery(settings, key, WINDOW_MS, new RecordingLog())).outcome).toBe('pending');
-			// It did wait (a lower bound, not a timing assert): the answer came no sooner than the wait allows.
-			expect(performance.now() - started).toBeGreaterThanOrEqual(twinWait.maxMs - twinWait.pollMs);
+			// It did wait (a lower bound, not a timing assert): no look is skipped that could still come in time.
+			expect(performance.now() - started).toBeGreaterThanOrEqual(twinWait.maxMs - twinWait.maxPollMs);
 			expect(await admin.get(key)).toBe(held);
 		} finally {
 			twinWait.maxMs = maxMs;
+		}
+	});
+
+	it('answers "pending" at once past the copies a process lets wait', async () => {
+		const { maxWaiting } = twinWait;
+		twinWait.maxWaiting = 1;
+		try {
+			const key = newKey();
+			const twin = (await claimDelivery(settings, key, WINDOW_MS, new RecordingLog())) as Extract<Claim, { outcome: 'claimed' }>;
+			const waits = claimDelivery(settings, key, WINDOW_MS, new RecordingLog());
+			await sleep(50);
+			expect((await claimDelivery(settings, key, WINDOW_MS, new RecordingLog())).outcome).toBe('pending');
+			await twin.settle(false);
+			expect((await waits).outcome).toBe('claimed');
+		} finally {
+			twinWait.maxWaiting = maxWaiting;
 		}
 	});
 
@@ -233,6 +250,25 @@ describe('outages', () => {
 			blocker.disconnect();
 		}
 	}
+
+	it('keeps waiting through a look Redis answers too late once the twin is known, so the twin\'s success makes it a duplicate', async () => {
+		const { maxMs } = twinWait;
+		twinWait.maxMs = 5_000;
+		try {
+			const key = newKey();
+			const twin = (await claimDelivery(settings, key, WINDOW_MS, new RecordingLog())) as Extract<Claim, { outcome: 'claimed' }>;
+			const log = new RecordingLog();
+			const copy = claimDelivery(settings, key, WINDOW_MS, log);
+			await sleep(150);
+			await whileRedisSleeps(1, async () => await sleep(900));
+			// The copy's look during the sleep timed out (one warning), and it kept waiting.
+			expect(log.lines.filter((line) => line.startsWith('warn:'))).toHaveLength(1);
+			await twin.settle(true);
+			expect((await copy).outcome).toBe('duplicate');
+		} finally {
+			twinWait.maxMs = maxMs;
+		}
+	});
 
 	it(`passes a delivery through when Redis is slower than ${COMMAND_TIMEOUT_MS} ms, and settles its claim when it lands late`, async () => {
 		const log = new RecordingLog();

@@ -24,17 +24,27 @@ describe('toNodeError: every failure leaves for n8n as one of its own errors, se
 		});
 	});
 
-	it("passes n8n's own errors through unchanged", () => {
-		const original = new NodeOperationError(node, 'Credentials not found', { description: 'Pick one' });
-		expect(toNodeError(node, original, [SECRET])).toBe(original);
-		expect({ message: original.message, description: original.description }).toEqual({ message: 'Credentials not found', description: 'Pick one' });
+	it("keeps the words of n8n's own errors", () => {
+		const error = toNodeError(node, new NodeOperationError(node, 'Credentials not found', { description: 'Pick one' }), [SECRET]);
+		expect(error).toBeInstanceOf(NodeOperationError);
+		expect({ message: error.message, description: (error as NodeOperationError).description }).toEqual({ message: 'Credentials not found', description: 'Pick one' });
 	});
 
-	it("takes a secret out of n8n's own errors, message and description", () => {
-		const original = new NodeApiError(node, { message: 'x' }, { message: `GET https://h/?secret=${SECRET} failed`, description: `sent ${SECRET}` });
+	it("takes a secret out of n8n's own errors: a new error with their words, nothing else of theirs", () => {
+		const original = new NodeApiError(
+			node,
+			{ message: 'x', config: { data: `{"url":"https://h/?secret=${SECRET}"}` } },
+			{ message: `GET https://h/?secret=${SECRET} failed`, description: `sent ${SECRET}`, httpCode: '502' },
+		);
+		void original.stack;
 		const error = toNodeError(node, original, [SECRET]) as NodeApiError;
-		expect(error).toBe(original);
-		expect({ message: error.message, description: error.description }).toEqual({ message: 'GET https://h/?secret=*** failed', description: 'sent ***' });
+		expect(error).toBeInstanceOf(NodeApiError);
+		expect({ message: error.message, description: error.description, httpCode: error.httpCode }).toEqual({
+			message: 'GET https://h/?secret=*** failed',
+			description: 'sent ***',
+			httpCode: '502',
+		});
+		expect(JSON.stringify({ ...error, stack: error.stack })).not.toContain(SECRET);
 	});
 
 	it('wraps an unexpected error in NodeOperationError, without the secret', () => {
