@@ -240,7 +240,9 @@ async function withinTimeout<T>(command: Promise<T>): Promise<T | typeof TIMED_O
  * Only a twin still unsettled after it (a slow n8n, or a process that died holding the claim) gets this copy a
  * 409. Answering 409 at once instead lost the event whenever the twin then failed and the sender did not retry,
  * as ActiveCampaign, by the public sources, does not. The looks come 100, 200, then every 400 ms (a twin
- * cannot succeed sooner than half a second after its answer). A waiting copy holds its request open (and, in
+ * cannot succeed sooner than half a second after its answer), and a last one at the end of the wait. Once the
+ * twin was seen, a look Redis does not answer in time changes nothing, unless it is the last: then the copy is
+ * emitted unclaimed, as in any outage (a second run if the twin succeeds, never a lost event). A waiting copy holds its request open (and, in
  * n8n 2.x without lazy isolates, an expression isolate): past `maxWaiting` copies waiting in one process, a
  * copy is answered 409 at once, as before the wait existed. Tests shorten it.
  */
@@ -248,6 +250,11 @@ export const twinWait = { maxMs: 2_000, firstPollMs: 100, maxPollMs: 400, maxWai
 
 /** Copies of events waiting for their twin in this process. */
 let waiting = 0;
+
+/** How many copies wait for their twin in this process now (tests). */
+export function waitingCopies(): number {
+	return waiting;
+}
 
 /** Claims one delivery's fingerprint for `windowMs` once settled as a success. */
 export async function claimDelivery(settings: RedisSettings, key: string, windowMs: number, log: NodeLog): Promise<Claim> {
@@ -296,8 +303,11 @@ export async function claimDelivery(settings: RedisSettings, key: string, window
 				waits = true;
 				waiting++;
 			}
-			if (performance.now() + pause > deadline) return claim.ok ? { outcome: 'pending' } : unavailable;
-			await slottedDelay(pause);
+			// The last look comes at the deadline: a twin that settles just before it is still seen.
+			const left = deadline - performance.now();
+			if (left <= 0) return claim.ok ? { outcome: 'pending' } : unavailable;
+			// (A shared timer for the usual pauses; the last, shorter one has a timer of its own.)
+			await (left < pause ? delay(left) : slottedDelay(pause));
 			pause = Math.min(pause * 2, twinWait.maxPollMs);
 			if (settledByThisProcess(key)) return { outcome: 'duplicate' };
 		}

@@ -309,8 +309,9 @@ export function toNodeError(node: INode, error: unknown, secrets: ReadonlyArray<
 	if (error instanceof NodeApiError || error instanceof NodeOperationError) {
 		const message = redact(error.message, secrets);
 		const description = typeof error.description === 'string' ? redact(error.description, secrets) : undefined;
-		if (error instanceof NodeOperationError) return new NodeOperationError(node, message, { description });
-		return new NodeApiError(node, { message } as JsonObject, { message, description, httpCode: error.httpCode ?? undefined });
+		const { level } = error;
+		if (error instanceof NodeOperationError) return new NodeOperationError(node, message, { description, level });
+		return new NodeApiError(node, { message } as JsonObject, { message, description, level, httpCode: error.httpCode ?? undefined });
 	}
 	return new NodeOperationError(node, redact(error instanceof Error ? error.message : String(error), secrets));
 }

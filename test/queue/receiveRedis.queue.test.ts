@@ -3,11 +3,12 @@
  * n8n answers, the claim is settled by that answer, and static data is never written per event.
  */
 import { settling } from '../../nodes/ActiveCampaignTrigger/receive';
-import { closeRedisConnections, forgetSettledHere, twinWait } from '../../nodes/ActiveCampaignTrigger/redisStore';
+import { closeRedisConnections, forgetSettledHere } from '../../nodes/ActiveCampaignTrigger/redisStore';
 import { DELIVERY_BODIES } from '../fixtures/deliveryBodies';
 import { activate, deliverToNode, type TriggerSetup } from '../support/n8nContext';
 import { TRIGGER_STATE_KEY as STATE_KEY } from '../support/triggerNode';
 import { OwnRedis } from './redisServer';
+import { withTwinWait } from './twinWait';
 
 const SECRET = 'a-known-secret-of-32-characters!';
 const bodyOf = (event: string) => DELIVERY_BODIES.find((body) => body.event === event)!.body;
@@ -81,17 +82,13 @@ it('runs the held copy when the first one failed, so the event is not lost', asy
 
 it('answers 409, so the sender may retry, a copy whose twin is still unsettled after the wait, and starts nothing', async () => {
 	const trigger = setup();
-	const { maxMs } = twinWait;
-	twinWait.maxMs = 300;
-	try {
+	await withTwinWait({ maxMs: 300 }, async () => {
 		const first = await deliver(trigger);
 		expect(first.result.workflowData?.flat()).toHaveLength(1);
 		const copy = await deliver(trigger);
 		expect({ result: copy.result, response: copy.response }).toEqual({ result: { noWebhookResponse: true }, response: RETRY_LATER });
 		first.httpResponse.finish(200);
-	} finally {
-		twinWait.maxMs = maxMs;
-	}
+	});
 	await wait(SETTLED_MS);
 	expect((await deliver(trigger)).result).toEqual(DUPLICATE);
 });
@@ -103,13 +100,9 @@ it('keeps the claim pending for a moment after the 2xx left (n8n 1.x enqueues af
 	await wait(20);
 	// A copy at another process, while a process killed now would leave only a claim that expires.
 	forgetSettledHere();
-	const { maxMs } = twinWait;
-	twinWait.maxMs = 0;
-	try {
+	await withTwinWait({ maxMs: 0 }, async () => {
 		expect((await deliver(trigger)).response).toEqual(RETRY_LATER);
-	} finally {
-		twinWait.maxMs = maxMs;
-	}
+	});
 	await wait(SETTLED_MS);
 	forgetSettledHere();
 	expect((await deliver(trigger)).result).toEqual(DUPLICATE);

@@ -17,10 +17,12 @@ import {
 	pooling,
 	settledMemory,
 	twinWait,
+	waitingCopies,
 	type Claim,
 	type RedisSettings,
 } from '../../nodes/ActiveCampaignTrigger/redisStore';
 import { OwnRedis } from './redisServer';
+import { withTwinWait } from './twinWait';
 import { RecordingLog } from '../support/recordingLog';
 
 let server: OwnRedis;
@@ -76,36 +78,47 @@ describe('claims', () => {
 	});
 
 	it(`answers "pending" only when the twin is still unsettled after the wait, and leaves the twin's claim alone`, async () => {
-		const { maxMs } = twinWait;
-		twinWait.maxMs = 1_000;
-		try {
+		await withTwinWait({ maxMs: 1_000 }, async () => {
 			const key = newKey();
 			await claimDelivery(settings, key, WINDOW_MS, new RecordingLog());
 			const held = await admin.get(key);
 			const started = performance.now();
 			expect((await claimDelivery(settings, key, WINDOW_MS, new RecordingLog())).outcome).toBe('pending');
-			// It did wait (a lower bound, not a timing assert): no look is skipped that could still come in time.
-			expect(performance.now() - started).toBeGreaterThanOrEqual(twinWait.maxMs - twinWait.maxPollMs);
+			// It did wait (a lower bound, not a timing assert): its last look came at the end of the wait.
+			expect(performance.now() - started).toBeGreaterThanOrEqual(twinWait.maxMs);
 			expect(await admin.get(key)).toBe(held);
-		} finally {
-			twinWait.maxMs = maxMs;
-		}
+		});
 	});
 
-	it('answers "pending" at once past the copies a process lets wait', async () => {
-		const { maxWaiting } = twinWait;
-		twinWait.maxWaiting = 1;
-		try {
+	it('still sees a twin that succeeds just before the wait ends (a last look at the deadline)', async () => {
+		// Looks after about 100, 300 and 700 ms (each up to 50 ms later); the next pause would overshoot, so the
+		// last look comes at 1,100 ms. The twin succeeds between the two.
+		await withTwinWait({ maxMs: 1_100 }, async () => {
 			const key = newKey();
 			const twin = (await claimDelivery(settings, key, WINDOW_MS, new RecordingLog())) as Extract<Claim, { outcome: 'claimed' }>;
-			const waits = claimDelivery(settings, key, WINDOW_MS, new RecordingLog());
-			await sleep(50);
+			const copy = claimDelivery(settings, key, WINDOW_MS, new RecordingLog());
+			await sleep(950);
+			const settled = twin.settle(true);
+			forgetSettledHere(); // from Redis, as at another process
+			await settled;
+			expect((await copy).outcome).toBe('duplicate');
+		});
+	});
+
+	it('answers "pending" at once past the copies a process lets wait, and counts a finished wait out', async () => {
+		await withTwinWait({ maxWaiting: 1 }, async () => {
+			const key = newKey();
+			const twin = (await claimDelivery(settings, key, WINDOW_MS, new RecordingLog())) as Extract<Claim, { outcome: 'claimed' }>;
+			let waited: Claim | undefined;
+			const waits = claimDelivery(settings, key, WINDOW_MS, new RecordingLog()).then((claim) => (waited = claim));
+			while (waitingCopies() === 0) await sleep(5);
 			expect((await claimDelivery(settings, key, WINDOW_MS, new RecordingLog())).outcome).toBe('pending');
+			// At once: the copy that waits is still waiting.
+			expect(waited).toBeUndefined();
 			await twin.settle(false);
 			expect((await waits).outcome).toBe('claimed');
-		} finally {
-			twinWait.maxWaiting = maxWaiting;
-		}
+			expect(waitingCopies()).toBe(0);
+		});
 	});
 
 	it('holds a pending claim briefly and a settled success for the whole window', async () => {
@@ -252,9 +265,7 @@ describe('outages', () => {
 	}
 
 	it('keeps waiting through a look Redis answers too late once the twin is known, so the twin\'s success makes it a duplicate', async () => {
-		const { maxMs } = twinWait;
-		twinWait.maxMs = 5_000;
-		try {
+		await withTwinWait({ maxMs: 5_000 }, async () => {
 			const key = newKey();
 			const twin = (await claimDelivery(settings, key, WINDOW_MS, new RecordingLog())) as Extract<Claim, { outcome: 'claimed' }>;
 			const log = new RecordingLog();
@@ -265,9 +276,7 @@ describe('outages', () => {
 			expect(log.lines.filter((line) => line.startsWith('warn:'))).toHaveLength(1);
 			await twin.settle(true);
 			expect((await copy).outcome).toBe('duplicate');
-		} finally {
-			twinWait.maxMs = maxMs;
-		}
+		});
 	});
 
 	it(`passes a delivery through when Redis is slower than ${COMMAND_TIMEOUT_MS} ms, and settles its claim when it lands late`, async () => {

@@ -81,5 +81,7 @@ describe('secrets in URLs', () => {
 		expect(redact('url https://h?secret=abcdefgh1 failed', ['abcdefgh1', undefined])).toBe('url https://h?secret=*** failed');
 		expect(redact('stored "https://h.test/w?x=1&secret=unknown_-9&workflow=7" twice', [])).toBe('stored "https://h.test/w?x=1&secret=***&workflow=7" twice');
 		expect(redact('keep abcdefgh1 as key', ['abcdefgh1'])).toBe('keep *** as key');
+		// A pasted secret with a double quote in it: the known secret goes whole, before the URL pattern stops at the quote.
+		expect(redact('sent https://h?secret=ab"cdefgh9 back', ['ab"cdefgh9'])).toBe('sent https://h?secret=*** back');
 	});
 });

@@ -24,20 +24,25 @@ describe('toNodeError: every failure leaves for n8n as one of its own errors, se
 		});
 	});
 
-	it("keeps the words of n8n's own errors", () => {
-		const error = toNodeError(node, new NodeOperationError(node, 'Credentials not found', { description: 'Pick one' }), [SECRET]);
+	it("keeps the words and level of n8n's own errors, in a new error", () => {
+		const original = new NodeOperationError(node, 'Credentials not found', { description: 'Pick one', level: 'error' });
+		const error = toNodeError(node, original, [SECRET]) as NodeOperationError;
 		expect(error).toBeInstanceOf(NodeOperationError);
-		expect({ message: error.message, description: (error as NodeOperationError).description }).toEqual({ message: 'Credentials not found', description: 'Pick one' });
+		expect(error).not.toBe(original);
+		expect({ message: error.message, description: error.description, level: error.level }).toEqual({
+			message: 'Credentials not found',
+			description: 'Pick one',
+			level: 'error',
+		});
 	});
 
-	it("takes a secret out of n8n's own errors: a new error with their words, nothing else of theirs", () => {
-		const original = new NodeApiError(
+	it("takes a secret out of n8n's own errors: their words, and nothing else of theirs (a request's body, a stack)", () => {
+		const apiError = new NodeApiError(
 			node,
 			{ message: 'x', config: { data: `{"url":"https://h/?secret=${SECRET}"}` } },
 			{ message: `GET https://h/?secret=${SECRET} failed`, description: `sent ${SECRET}`, httpCode: '502' },
 		);
-		void original.stack;
-		const error = toNodeError(node, original, [SECRET]) as NodeApiError;
+		const error = toNodeError(node, apiError, [SECRET]) as NodeApiError;
 		expect(error).toBeInstanceOf(NodeApiError);
 		expect({ message: error.message, description: error.description, httpCode: error.httpCode }).toEqual({
 			message: 'GET https://h/?secret=*** failed',
@@ -45,6 +50,12 @@ describe('toNodeError: every failure leaves for n8n as one of its own errors, se
 			httpCode: '502',
 		});
 		expect(JSON.stringify({ ...error, stack: error.stack })).not.toContain(SECRET);
+
+		const operationError = new NodeOperationError(node, new Error(`refused https://h/?secret=${SECRET}`));
+		expect(operationError.stack).toContain(SECRET);
+		const rebuilt = toNodeError(node, operationError, [SECRET]);
+		expect(rebuilt.message).toBe('refused https://h/?secret=***');
+		expect(JSON.stringify({ ...rebuilt, stack: rebuilt.stack })).not.toContain(SECRET);
 	});
 
 	it('wraps an unexpected error in NodeOperationError, without the secret', () => {
