@@ -287,9 +287,9 @@ const unreadableRedisCredentials = new Map<string, Outage>();
 
 /**
  * The Redis store's claim of an event to emit: a settled copy makes it a duplicate, a copy still in flight after
- * the store's short wait asks for a retry; a new claim is settled once n8n's answer has left. Redis not answering in time, or its credential not
- * readable (deleted or unshared since activation): emitted unclaimed, and a claim that lands late is settled
- * the same way.
+ * the store's short wait asks for a retry; a new claim is settled once n8n's answer has left. Redis not
+ * answering in time, or its credential not readable (deleted or unshared since activation): emitted unclaimed,
+ * and a claim that lands late is settled the same way.
  */
 async function claimInRedis(
 	context: IWebhookFunctions,
@@ -329,13 +329,15 @@ async function claimInRedis(
  * enqueues the execution: a webhook process killed in between left a settled claim for an event that never
  * ran, and its copy was dropped as a duplicate (queue suite: 6 of 200 events). Still pending when the process
  * dies, the claim expires instead and the copy runs. A copy arriving meanwhile waits for the settle (up to
- * `twinWait.maxMs`, redisStore.ts). Half a second: n8n 1.x's way from the answer to the enqueue is a row written in PostgreSQL and a
- * job added in Redis; under the queue-mode bench's load (P5, about 100 deliveries/s) the row was stamped at
- * least 37 ms (median) and up to at least 266 ms after the answer, and at most 628 ms after the request was
- * sent (bench/README.md); and it is no longer than the time before a redelivery in the bench (0.5-0.8 s),
- * where a full second turned copies into 409s and retries (P5 0.963, before copies waited for their twin). The price, on both majors (the node cannot tell them apart): a process that dies or restarts within the half
- * second *after* the execution was enqueued leaves a claim that expires too, and a later copy of that event
- * runs a second time. A dropped event is the worse of the two. Tests shorten it.
+ * `twinWait.maxMs`, redisStore.ts). Half a second: n8n 1.x's way from the answer to the enqueue is a row
+ * written in PostgreSQL and a job added in Redis; under the queue-mode bench's load (P5, about 100
+ * deliveries/s) the row was stamped at least 37 ms (median) and up to at least 266 ms after the answer, and at
+ * most 628 ms after the request was sent (bench/README.md); and it is no longer than the time before a
+ * redelivery in the bench (0.5-0.8 s), where a full second turned copies into 409s and retries (P5 0.963,
+ * before copies waited for their twin). The price, on both majors (the node cannot tell them apart): a
+ * process that dies or restarts within the half second *after* the execution was enqueued leaves a claim that
+ * expires too, and a later copy of that event runs a second time. A dropped event is the worse of the two.
+ * Tests shorten it.
  */
 export const settling = { afterAnswerMs: 500 };
 

@@ -9,9 +9,9 @@
  * execution); one that finds a pending claim waits up to two seconds for it to settle (`twinWait`): a duplicate
  * if the twin succeeded, the new claim if it failed, and only while it is still unsettled after that a 409, a
  * failure the sender may retry, never a 2xx, because the twin may still fail: a claim must never swallow the
- * retry of a delivery that did not succeed. A
- * process that dies mid-request leaves only a pending claim, which expires on its own. A process also remembers
- * the keys it settled as a success for their window, so a copy that comes back to it needs no round trip.
+ * retry of a delivery that did not succeed. A process that dies mid-request leaves only a pending claim, which
+ * expires on its own. A process also remembers the keys it settled as a success for their window, so a copy
+ * that comes back to it needs no round trip.
  *
  * Redis unreachable or slow: the delivery is emitted unclaimed (a duplicate at worst, never a lost event),
  * a warning is logged once per outage, and claims resume when Redis answers again. A claim that was only slow
@@ -242,9 +242,9 @@ async function withinTimeout<T>(command: Promise<T>): Promise<T | typeof TIMED_O
  * as ActiveCampaign, by the public sources, does not. The looks come 100, 200, then every 400 ms (a twin
  * cannot succeed sooner than half a second after its answer), and a last one at the end of the wait. Once the
  * twin was seen, a look Redis does not answer in time changes nothing, unless it is the last: then the copy is
- * emitted unclaimed, as in any outage (a second run if the twin succeeds, never a lost event). A waiting copy holds its request open (and, in
- * n8n 2.x without lazy isolates, an expression isolate): past `maxWaiting` copies waiting in one process, a
- * copy is answered 409 at once, as before the wait existed. Tests shorten it.
+ * emitted unclaimed, as in any outage (a second run if the twin succeeds, never a lost event). A waiting copy
+ * holds its request open (and, in n8n 2.x without lazy isolates, an expression isolate): past `maxWaiting`
+ * copies waiting in one process, a copy is answered 409 at once, as before the wait existed. Tests shorten it.
  */
 export const twinWait = { maxMs: 2_000, firstPollMs: 100, maxPollMs: 400, maxWaiting: 50 };
 
@@ -275,10 +275,10 @@ export async function claimDelivery(settings: RedisSettings, key: string, window
 	};
 	// Every look carries this delivery's token, so one answered late may still have taken the claim for it.
 	const looks: Array<Promise<boolean>> = [];
-	const unavailable: Claim = {
+	const unavailable = (): Claim => ({
 		outcome: 'unavailable',
 		settle: async (succeeded) => ((await Promise.all(looks)).includes(true) ? await settle(succeeded) : rememberSuccess(succeeded)),
-	};
+	});
 	const deadline = performance.now() + twinWait.maxMs;
 	let pause = twinWait.firstPollMs;
 	let waits = false;
@@ -297,7 +297,7 @@ export async function claimDelivery(settings: RedisSettings, key: string, window
 			if (claim.ok && claim.value === SETTLED) return { outcome: 'duplicate' };
 			// Redis failing before any twin was seen is an outage: emitted unclaimed. Once the twin is known to be in
 			// flight, a failed look only says nothing new: the copy looks again until the wait is over.
-			if (!claim.ok && !waits) return unavailable;
+			if (!claim.ok && !waits) return unavailable();
 			if (!waits) {
 				if (waiting >= twinWait.maxWaiting) return { outcome: 'pending' };
 				waits = true;
@@ -305,7 +305,7 @@ export async function claimDelivery(settings: RedisSettings, key: string, window
 			}
 			// The last look comes at the deadline: a twin that settles just before it is still seen.
 			const left = deadline - performance.now();
-			if (left <= 0) return claim.ok ? { outcome: 'pending' } : unavailable;
+			if (left <= 0) return claim.ok ? { outcome: 'pending' } : unavailable();
 			// (A shared timer for the usual pauses; the last, shorter one has a timer of its own.)
 			await (left < pause ? delay(left) : slottedDelay(pause));
 			pause = Math.min(pause * 2, twinWait.maxPollMs);
