@@ -258,7 +258,8 @@ export async function measureQueueMode(options: QueueOptions, log: (line: string
 		const rowWrites = countRowWrites(cluster.database, oursId);
 		for (let pass = 1; pass <= options.passes; pass++) {
 			// The stream: every tenth event is delivered again 50 events later, as a redelivery comes after the
-			// first attempt (twins in flight at once are the queue suite's case; a copy whose twin is still pending waits for it).
+			// first attempt (twins in flight at once are the queue suite's case; a copy whose twin is still
+			// pending waits for it).
 			const stream: string[] = [];
 			const redeliveries = new Map<number, string>();
 			for (let i = 0; i < options.events; i++) {

@@ -31,7 +31,7 @@ export type Outcome =
 	| { action: 'reject'; status: number; reason: string }
 	| { action: 'drop'; event: string; reason: string }
 	| { action: 'duplicate'; event: string }
-	/** Redis store: a copy of this event is still in flight after a wait and may fail, so this one must come again. */
+	/** Redis store: a copy of this event is still in flight after a wait and may fail: this one must come again. */
 	| { action: 'retry'; event: string }
 	| { action: 'emit'; item: DeliveryItem };
 

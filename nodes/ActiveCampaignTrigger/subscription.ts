@@ -291,9 +291,7 @@ export async function removeRegisteredWebhooks(context: IHookFunctions, kind: Re
 /** Maps the lifecycle's errors to n8n errors with a hint, secrets removed. */
 export function toNodeError(node: INode, error: unknown, secrets: ReadonlyArray<string | undefined>): Error {
 	if (error instanceof ActiveCampaignApiError) {
-		const message = redact(error.message, secrets);
-		return new NodeApiError(node, { message } as JsonObject, {
-			message,
+		return apiError(node, redact(error.message, secrets), {
 			description: error.hint,
 			httpCode: error.status === undefined ? undefined : String(error.status),
 		});
@@ -311,7 +309,12 @@ export function toNodeError(node: INode, error: unknown, secrets: ReadonlyArray<
 		const description = typeof error.description === 'string' ? redact(error.description, secrets) : undefined;
 		const { level } = error;
 		if (error instanceof NodeOperationError) return new NodeOperationError(node, message, { description, level });
-		return new NodeApiError(node, { message } as JsonObject, { message, description, level, httpCode: error.httpCode ?? undefined });
+		return apiError(node, message, { description, level, httpCode: error.httpCode ?? undefined });
 	}
 	return new NodeOperationError(node, redact(error instanceof Error ? error.message : String(error), secrets));
+}
+
+/** n8n's API error with these words alone: no response body or other error behind it. */
+function apiError(node: INode, message: string, options: { description?: string; httpCode?: string; level?: NodeApiError['level'] }): NodeApiError {
+	return new NodeApiError(node, { message } as JsonObject, { message, ...options });
 }

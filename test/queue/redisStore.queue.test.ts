@@ -34,6 +34,13 @@ const WINDOW_MS = 60 * 60_000;
 const newKey = () => dedupKey('wf-1:node-1:webhook', `fingerprint-${++keys}`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+type Claimed = Extract<Claim, { outcome: 'claimed' }>;
+type Unavailable = Extract<Claim, { outcome: 'unavailable' }>;
+/** One delivery's claim of `key`, as the node makes it (for the window unless told). */
+const claimOf = async (key: string, log = new RecordingLog(), windowMs = WINDOW_MS) => await claimDelivery(settings, key, windowMs, log);
+/** A claim the test knows it gets. */
+const claimedOf = async (key: string, windowMs = WINDOW_MS) => (await claimOf(key, new RecordingLog(), windowMs)) as Claimed;
+
 beforeAll(async () => {
 	server = await OwnRedis.start();
 	settings = { host: '127.0.0.1', port: server.port, database: 3, ssl: false, disableTlsVerification: false };
@@ -50,13 +57,13 @@ afterAll(async () => {
 describe('claims', () => {
 	it('gives exactly one of 50 concurrent copies the claim; the others wait for it and are duplicates once it succeeded', async () => {
 		const key = newKey();
-		const copies = Array.from({ length: 50 }, async () => await claimDelivery(settings, key, WINDOW_MS, new RecordingLog()));
+		const copies = Array.from({ length: 50 }, async () => await claimOf(key));
 		const first = await Promise.race(copies);
 		expect(first.outcome).toBe('claimed');
 		// The 49 others are still waiting: the claim is pending.
 		expect(await admin.get(key)).toMatch(/^p:/);
 		await sleep(150);
-		const settled = (first as Extract<Claim, { outcome: 'claimed' }>).settle(true);
+		const settled = (first as Claimed).settle(true);
 		// The waiting copies learn it from Redis alone, as at another process.
 		forgetSettledHere();
 		await settled;
@@ -66,13 +73,13 @@ describe('claims', () => {
 
 	it('lets a waiting copy take the claim when its twin failed, and no second one', async () => {
 		const key = newKey();
-		const twin = (await claimDelivery(settings, key, WINDOW_MS, new RecordingLog())) as Extract<Claim, { outcome: 'claimed' }>;
-		const copies = [0, 1].map(async () => await claimDelivery(settings, key, WINDOW_MS, new RecordingLog()));
+		const twin = await claimedOf(key);
+		const copies = [0, 1].map(async () => await claimOf(key));
 		await sleep(150);
 		await twin.settle(false);
 		const settled = await Promise.race(copies);
 		expect(settled.outcome).toBe('claimed');
-		await (settled as Extract<Claim, { outcome: 'claimed' }>).settle(true);
+		await (settled as Claimed).settle(true);
 		const outcomes = (await Promise.all(copies)).map((claim) => claim.outcome);
 		expect(outcomes.sort()).toEqual(['claimed', 'duplicate']);
 	});
@@ -80,10 +87,10 @@ describe('claims', () => {
 	it(`answers "pending" only when the twin is still unsettled after the wait, and leaves the twin's claim alone`, async () => {
 		await withTwinWait({ maxMs: 1_000 }, async () => {
 			const key = newKey();
-			await claimDelivery(settings, key, WINDOW_MS, new RecordingLog());
+			await claimOf(key);
 			const held = await admin.get(key);
 			const started = performance.now();
-			expect((await claimDelivery(settings, key, WINDOW_MS, new RecordingLog())).outcome).toBe('pending');
+			expect((await claimOf(key)).outcome).toBe('pending');
 			// It did wait (a lower bound, not a timing assert): its last look came at the end of the wait.
 			expect(performance.now() - started).toBeGreaterThanOrEqual(twinWait.maxMs);
 			expect(await admin.get(key)).toBe(held);
@@ -95,8 +102,8 @@ describe('claims', () => {
 		// last look comes at 1,100 ms. The twin succeeds between the two.
 		await withTwinWait({ maxMs: 1_100 }, async () => {
 			const key = newKey();
-			const twin = (await claimDelivery(settings, key, WINDOW_MS, new RecordingLog())) as Extract<Claim, { outcome: 'claimed' }>;
-			const copy = claimDelivery(settings, key, WINDOW_MS, new RecordingLog());
+			const twin = await claimedOf(key);
+			const copy = claimOf(key);
 			await sleep(950);
 			const settled = twin.settle(true);
 			forgetSettledHere(); // from Redis, as at another process
@@ -108,11 +115,11 @@ describe('claims', () => {
 	it('answers "pending" at once past the copies a process lets wait, and counts a finished wait out', async () => {
 		await withTwinWait({ maxWaiting: 1 }, async () => {
 			const key = newKey();
-			const twin = (await claimDelivery(settings, key, WINDOW_MS, new RecordingLog())) as Extract<Claim, { outcome: 'claimed' }>;
+			const twin = await claimedOf(key);
 			let waited: Claim | undefined;
-			const waits = claimDelivery(settings, key, WINDOW_MS, new RecordingLog()).then((claim) => (waited = claim));
+			const waits = claimOf(key).then((claim) => (waited = claim));
 			while (waitingCopies() === 0) await sleep(5);
-			expect((await claimDelivery(settings, key, WINDOW_MS, new RecordingLog())).outcome).toBe('pending');
+			expect((await claimOf(key)).outcome).toBe('pending');
 			// At once: the copy that waits is still waiting.
 			expect(waited).toBeUndefined();
 			await twin.settle(false);
@@ -123,7 +130,7 @@ describe('claims', () => {
 
 	it('holds a pending claim briefly and a settled success for the whole window', async () => {
 		const key = newKey();
-		const claim = (await claimDelivery(settings, key, WINDOW_MS, new RecordingLog())) as Extract<Claim, { outcome: 'claimed' }>;
+		const claim = await claimedOf(key);
 		const pendingTtl = await admin.pttl(key);
 		expect(pendingTtl).toBeGreaterThan(0);
 		expect(pendingTtl).toBeLessThanOrEqual(30_000);
@@ -131,22 +138,22 @@ describe('claims', () => {
 		expect(await admin.get(key)).toBe('d');
 		expect(await admin.pttl(key)).toBeGreaterThan(30_000);
 		forgetSettledHere(); // as another process would see it
-		expect((await claimDelivery(settings, key, WINDOW_MS, new RecordingLog())).outcome).toBe('duplicate');
+		expect((await claimOf(key)).outcome).toBe('duplicate');
 	});
 
 	it('answers a copy that comes back to the process that settled it without Redis, for the window only', async () => {
 		const key = newKey();
 		const windowMs = 400;
-		const claim = (await claimDelivery(settings, key, windowMs, new RecordingLog())) as Extract<Claim, { outcome: 'claimed' }>;
+		const claim = await claimedOf(key, windowMs);
 		await claim.settle(true);
 		await admin.del(key); // only this process's memory is left
 		const log = new RecordingLog();
-		expect((await claimDelivery(settings, key, windowMs, log)).outcome).toBe('duplicate');
+		expect((await claimOf(key, log, windowMs)).outcome).toBe('duplicate');
 		expect(await admin.exists(key)).toBe(0);
 		expect(log.lines).toEqual([]);
 
 		await sleep(windowMs + 100);
-		expect((await claimDelivery(settings, key, windowMs, log)).outcome).toBe('claimed');
+		expect((await claimOf(key, log, windowMs)).outcome).toBe('claimed');
 	});
 
 	it('remembers only the newest settled keys, up to its limit', async () => {
@@ -155,12 +162,12 @@ describe('claims', () => {
 		try {
 			const keys = [newKey(), newKey(), newKey()];
 			for (const key of keys) {
-				const claim = (await claimDelivery(settings, key, WINDOW_MS, new RecordingLog())) as Extract<Claim, { outcome: 'claimed' }>;
+				const claim = await claimedOf(key);
 				await claim.settle(true);
 				await admin.del(key);
 			}
 			const outcomes = [];
-			for (const key of keys) outcomes.push((await claimDelivery(settings, key, WINDOW_MS, new RecordingLog())).outcome);
+			for (const key of keys) outcomes.push((await claimOf(key)).outcome);
 			expect(outcomes).toEqual(['claimed', 'duplicate', 'duplicate']);
 		} finally {
 			settledMemory.limit = limit;
@@ -169,25 +176,25 @@ describe('claims', () => {
 
 	it('does not remember a claim whose answer was not a success', async () => {
 		const key = newKey();
-		const claim = (await claimDelivery(settings, key, WINDOW_MS, new RecordingLog())) as Extract<Claim, { outcome: 'claimed' }>;
+		const claim = await claimedOf(key);
 		await claim.settle(false);
-		expect((await claimDelivery(settings, key, WINDOW_MS, new RecordingLog())).outcome).toBe('claimed');
+		expect((await claimOf(key)).outcome).toBe('claimed');
 	});
 
 	it('deletes the claim when the answer was not a success, so the retry runs', async () => {
 		const key = newKey();
-		const claim = (await claimDelivery(settings, key, WINDOW_MS, new RecordingLog())) as Extract<Claim, { outcome: 'claimed' }>;
+		const claim = await claimedOf(key);
 		await claim.settle(false);
 		expect(await admin.exists(key)).toBe(0);
-		expect((await claimDelivery(settings, key, WINDOW_MS, new RecordingLog())).outcome).toBe('claimed');
+		expect((await claimOf(key)).outcome).toBe('claimed');
 	});
 
 	it('lets an unsettled claim expire (a process died mid-request), and never deletes a later claim', async () => {
 		const key = newKey();
 		const windowMs = 300;
-		const first = (await claimDelivery(settings, key, windowMs, new RecordingLog())) as Extract<Claim, { outcome: 'claimed' }>;
+		const first = await claimedOf(key, windowMs);
 		await sleep(windowMs + 100);
-		const second = await claimDelivery(settings, key, windowMs, new RecordingLog());
+		const second = await claimOf(key, new RecordingLog(), windowMs);
 		expect(second.outcome).toBe('claimed');
 		await first.settle(false);
 		expect(await admin.exists(key)).toBe(1);
@@ -203,7 +210,7 @@ describe('outages', () => {
 	async function firstClaimOnceBack(log: RecordingLog): Promise<string> {
 		let outcome = 'unavailable';
 		for (let attempt = 0; attempt < 100 && outcome === 'unavailable'; attempt++) {
-			outcome = (await claimDelivery(settings, newKey(), WINDOW_MS, log)).outcome;
+			outcome = (await claimOf(newKey(), log)).outcome;
 			if (outcome === 'unavailable') await sleep(100);
 		}
 		return outcome;
@@ -212,18 +219,18 @@ describe('outages', () => {
 	it('passes deliveries through while Redis is stopped, warns once, and resumes when it is back', async () => {
 		const log = new RecordingLog();
 		const key = newKey();
-		expect((await claimDelivery(settings, key, WINDOW_MS, log)).outcome).toBe('claimed');
+		expect((await claimOf(key, log)).outcome).toBe('claimed');
 		await server.stop();
 		const during = [];
-		for (let i = 0; i < 5; i++) during.push((await claimDelivery(settings, newKey(), WINDOW_MS, log)).outcome);
+		for (let i = 0; i < 5; i++) during.push((await claimOf(newKey(), log)).outcome);
 		expect(during).toEqual(['unavailable', 'unavailable', 'unavailable', 'unavailable', 'unavailable']);
 		// A delivery that went through unclaimed and was answered with a 2xx: its copies to this process are
 		// duplicates even while Redis is down.
 		const wentThrough = newKey();
-		const unclaimed = await claimDelivery(settings, wentThrough, WINDOW_MS, log);
+		const unclaimed = await claimOf(wentThrough, log);
 		expect(unclaimed.outcome).toBe('unavailable');
-		await (unclaimed as Extract<Claim, { outcome: 'unavailable' }>).settle(true);
-		expect((await claimDelivery(settings, wentThrough, WINDOW_MS, log)).outcome).toBe('duplicate');
+		await (unclaimed as Unavailable).settle(true);
+		expect((await claimOf(wentThrough, log)).outcome).toBe('duplicate');
 		expect(log.lines.filter((line) => line.startsWith('warn:'))).toHaveLength(1);
 		expect(log.lines[0]).toMatch(/^warn: ActiveCampaign Trigger: the Redis dedup store does not answer/);
 
@@ -235,9 +242,9 @@ describe('outages', () => {
 
 	it('emits a copy unclaimed when Redis stops while it waits for its twin (a duplicate at worst, never a lost event)', async () => {
 		const key = newKey();
-		await claimDelivery(settings, key, WINDOW_MS, new RecordingLog());
+		await claimOf(key);
 		const log = new RecordingLog();
-		const copy = claimDelivery(settings, key, WINDOW_MS, log);
+		const copy = claimOf(key, log);
 		await sleep(150);
 		await server.stop();
 		try {
@@ -267,9 +274,9 @@ describe('outages', () => {
 	it('keeps waiting through a look Redis answers too late once the twin is known, so the twin\'s success makes it a duplicate', async () => {
 		await withTwinWait({ maxMs: 5_000 }, async () => {
 			const key = newKey();
-			const twin = (await claimDelivery(settings, key, WINDOW_MS, new RecordingLog())) as Extract<Claim, { outcome: 'claimed' }>;
+			const twin = await claimedOf(key);
 			const log = new RecordingLog();
-			const copy = claimDelivery(settings, key, WINDOW_MS, log);
+			const copy = claimOf(key, log);
 			await sleep(150);
 			await whileRedisSleeps(1, async () => await sleep(900));
 			// The copy's look during the sleep timed out (one warning), and it kept waiting.
@@ -281,33 +288,33 @@ describe('outages', () => {
 
 	it(`passes a delivery through when Redis is slower than ${COMMAND_TIMEOUT_MS} ms, and settles its claim when it lands late`, async () => {
 		const log = new RecordingLog();
-		await claimDelivery(settings, newKey(), WINDOW_MS, log);
+		await claimOf(newKey(), log);
 		const key = newKey();
-		const slow = await whileRedisSleeps(1.5, async () => await claimDelivery(settings, key, WINDOW_MS, log));
+		const slow = await whileRedisSleeps(1.5, async () => await claimOf(key, log));
 		expect(slow.outcome).toBe('unavailable');
 		expect(log.lines.filter((line) => line.startsWith('warn:'))).toHaveLength(1);
 		// The SET sent before the timeout ran once Redis woke: the delivery that went through holds a pending claim.
 		expect(await admin.get(key)).toMatch(/^p:/);
-		await (slow as Extract<Claim, { outcome: 'unavailable' }>).settle(true);
+		await (slow as Unavailable).settle(true);
 		expect(await admin.get(key)).toBe('d');
 		expect(await admin.pttl(key)).toBeGreaterThan(30_000);
-		expect((await claimDelivery(settings, key, WINDOW_MS, log)).outcome).toBe('duplicate');
+		expect((await claimOf(key, log)).outcome).toBe('duplicate');
 	});
 
 	it('warns once while Redis stays slow, and says deduplication resumed only when a claim is answered in time', async () => {
 		// A claim answered in time first, so that no earlier test's outage is still open.
-		await claimDelivery(settings, newKey(), WINDOW_MS, new RecordingLog());
+		await claimOf(newKey());
 		const log = new RecordingLog();
 		for (let delivery = 0; delivery < 3; delivery++) {
-			const slow = await whileRedisSleeps(1, async () => await claimDelivery(settings, newKey(), WINDOW_MS, log));
+			const slow = await whileRedisSleeps(1, async () => await claimOf(newKey(), log));
 			expect(slow.outcome).toBe('unavailable');
 			// The late claim is settled once Redis woke: an answer, but not one in time.
-			await (slow as Extract<Claim, { outcome: 'unavailable' }>).settle(true);
+			await (slow as Unavailable).settle(true);
 		}
 		expect(log.lines).toEqual([
 			`warn: ActiveCampaign Trigger: the Redis dedup store does not answer (no answer within ${COMMAND_TIMEOUT_MS} ms); deliveries are emitted without deduplication until it does`,
 		]);
-		expect((await claimDelivery(settings, newKey(), WINDOW_MS, log)).outcome).toBe('claimed');
+		expect((await claimOf(newKey(), log)).outcome).toBe('claimed');
 		expect(log.lines.at(-1)).toBe('info: ActiveCampaign Trigger: the Redis dedup store answers again; deduplication resumed');
 	});
 
@@ -349,19 +356,19 @@ describe('outages', () => {
 
 	it('gives up a late-landing claim when the delivery that went through was not answered with a 2xx', async () => {
 		const key = newKey();
-		const slow = await whileRedisSleeps(1, async () => await claimDelivery(settings, key, WINDOW_MS, new RecordingLog()));
+		const slow = await whileRedisSleeps(1, async () => await claimOf(key));
 		expect(slow.outcome).toBe('unavailable');
-		await (slow as Extract<Claim, { outcome: 'unavailable' }>).settle(false);
+		await (slow as Unavailable).settle(false);
 		expect(await admin.exists(key)).toBe(0);
-		expect((await claimDelivery(settings, key, WINDOW_MS, new RecordingLog())).outcome).toBe('claimed');
+		expect((await claimOf(key)).outcome).toBe('claimed');
 	});
 
 	it('never turns a later copy\'s pending claim into a settled one when its own claim had expired', async () => {
 		const key = newKey();
 		const windowMs = 300;
-		const first = (await claimDelivery(settings, key, windowMs, new RecordingLog())) as Extract<Claim, { outcome: 'claimed' }>;
+		const first = await claimedOf(key, windowMs);
 		await sleep(windowMs + 100);
-		expect((await claimDelivery(settings, key, WINDOW_MS, new RecordingLog())).outcome).toBe('claimed');
+		expect((await claimOf(key)).outcome).toBe('claimed');
 		await first.settle(true);
 		expect(await admin.get(key)).toMatch(/^p:/);
 	});
@@ -379,7 +386,7 @@ describe('pooled connections', () => {
 		const idleCloseMs = pooling.idleCloseMs;
 		pooling.idleCloseMs = 300;
 		try {
-			const claims = await Promise.all(Array.from({ length: 20 }, async () => await claimDelivery(settings, newKey(), WINDOW_MS, new RecordingLog())));
+			const claims = await Promise.all(Array.from({ length: 20 }, async () => await claimOf(newKey())));
 			expect(claims.every((claim) => claim.outcome === 'claimed')).toBe(true);
 			expect(pooledConnectionCount()).toBe(1);
 			expect(await storeConnectionsOnServer()).toBe(1);
@@ -389,7 +396,7 @@ describe('pooled connections', () => {
 			expect(await storeConnectionsOnServer()).toBe(0);
 
 			const key = newKey();
-			const claim = (await claimDelivery(settings, key, WINDOW_MS, new RecordingLog())) as Extract<Claim, { outcome: 'claimed' }>;
+			const claim = await claimedOf(key);
 			expect(claim.outcome).toBe('claimed');
 			await sleep(600);
 			// An answer that comes after an idle close still settles its claim, through a new connection.
