@@ -117,12 +117,20 @@ describe("1b. a copied workflow whose node kept the original's webhook id (same 
 		expect(simulator().webhooks()).toEqual(registered);
 	});
 
-	it("leaves an earlier version's webhook of the original alone when n8n removes the copy's, and the original removes it", async () => {
+	it("leaves an earlier version's webhook of the original alone when n8n removes the copy's, and the original removes it once it has named it", async () => {
 		const secret = 'secret-of-an-earlier-version_0123';
 		const earlier = simulator().seedWebhook({ name: 'n8n: A / ActiveCampaign Trigger', url: `${ENDPOINT}?secret=${secret}`, events: ['subscribe'], sources: ['admin', 'public'], listid: '0' });
-		const original = setup({}, { [STATE_KEY]: { webhookPath: `${WEBHOOK_ID}/webhook`, secret, webhookIds: { production: [earlier.id] } } });
+		const earlierState = () => ({ [STATE_KEY]: { webhookPath: `${WEBHOOK_ID}/webhook`, secret, webhookIds: { production: [earlier.id] } } });
+		// A copy that kept no static data, then one that kept the earlier version's (which names no workflow).
 		await deactivate(setup());
+		await deactivate({ ...setup({}, earlierState()), workflowId: 'wf-copy' });
 		expect(simulator().webhooks()).toEqual([earlier]);
+		// The original's own state names no workflow either until this version activates it: only then is the
+		// webhook proven its own (named with its workflow) and removed.
+		const original = setup({}, earlierState());
+		await deactivate(original);
+		expect(simulator().webhooks()).toEqual([earlier]);
+		await activate(original);
 		await deactivate(original);
 		expect(simulator().webhooks()).toEqual([]);
 	});

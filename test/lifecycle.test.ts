@@ -29,6 +29,17 @@ const idsOf = (trigger: TriggerSetup) =>
 	(trigger.staticData[TRIGGER_STATE_KEY] as { webhookIds: { production?: string[]; test?: string[] } }).webhookIds;
 const writes = () => simulator().requests.filter((request) => request.method !== 'GET');
 
+/** The warnings n8n's logger (one for the process) got while `run` ran. */
+async function warningsDuring(run: () => Promise<unknown>): Promise<string[]> {
+	const warn = jest.spyOn(hookContext(setup()).context.logger, 'warn').mockImplementation(() => undefined);
+	try {
+		await run();
+		return warn.mock.calls.map(([line]) => String(line));
+	} finally {
+		warn.mockRestore();
+	}
+}
+
 describe('activation', () => {
 	it('registers one webhook with the secret URL, the chosen events and sources, for all lists', async () => {
 		const trigger = setup();
@@ -297,6 +308,30 @@ describe('n8n starting while the API fails', () => {
 		expect(stateOf(trigger).secretHash).toBe(secretHash('a-secret-no-webhook-carries-0123'));
 	});
 
+	it('reports a failed creation at start, so that n8n retries it: no webhook is in place to keep', async () => {
+		const trigger = setup();
+		await activate(trigger);
+		simulator().removeWebhook(simulator().webhooks()[0].id);
+		forgetKnownSecrets();
+		simulator().injectFault({ method: 'POST', path: '/api/3/webhooks', status: 422, count: 1 });
+		const check = hookContext(trigger, 'trigger', 'init');
+		await expect(new ActiveCampaignTrigger().webhookMethods.default.checkExists.call(check.context)).resolves.toBe(false);
+		check.persist();
+		const failure = (await new ActiveCampaignTrigger().webhookMethods.default.create
+			.call(hookContext(trigger, 'trigger', 'init').context)
+			.catch((error: unknown) => error)) as Error;
+		expect(failure.message).toContain('HTTP 422');
+		expect(simulator().webhooks()).toEqual([]);
+	});
+
+	it('reports a failed check at start when the node remembers no webhook in place', async () => {
+		const trigger = setup();
+		simulator().injectFault({ method: 'GET', path: '/api/3/webhooks', status: 403 });
+		const { context } = hookContext(trigger, 'trigger', 'init');
+		const failure = (await new ActiveCampaignTrigger().webhookMethods.default.checkExists.call(context).catch((error: unknown) => error)) as Error;
+		expect(failure.message).toContain('HTTP 403');
+	});
+
 	it("still reports the failure on a user's own activation", async () => {
 		const trigger = setup();
 		await activate(trigger);
@@ -324,27 +359,51 @@ describe('deactivation', () => {
 		expect(idsOf(trigger)).toEqual({ production: [] });
 	});
 
-	it('keeps the ids it could not delete, reports clearly, and deletes them next time', async () => {
+	it('keeps the ids it could not delete, logs why with a hint instead of failing, and deletes them next time', async () => {
 		const trigger = setup();
 		await activate(trigger);
 		const [webhook] = simulator().webhooks();
 		simulator().injectFault({ method: 'DELETE', status: 400, count: 1 });
-		const failure = (await deactivate(trigger).catch((error: unknown) => error)) as Error & { description?: string };
-		expect(failure.message).toMatch(/^Could not remove 1 ActiveCampaign webhook\(s\): ActiveCampaign refused to delete webhook \d+: HTTP 400/);
-		expect(failure.description).toContain('removed on the next activation or deactivation');
+		// n8n only logs a failed removal, and skips its own cleanup and the save of static data when one throws.
+		const warnings = await warningsDuring(async () => await expect(deactivate(trigger)).resolves.toBeUndefined());
+		expect(warnings).toHaveLength(1);
+		expect(warnings[0]).toMatch(
+			/^ActiveCampaign Trigger could not remove its webhooks: Could not remove 1 ActiveCampaign webhook\(s\): ActiveCampaign refused to delete webhook \d+: HTTP 400\b.*\. They are remembered and removed on the next activation or deactivation\./,
+		);
 		expect(idsOf(trigger)).toEqual({ production: [webhook.id] });
 		await deactivate(trigger);
 		expect(simulator().webhooks()).toEqual([]);
 	});
 
-	it("keeps the cause's hint when removal is refused (a revoked API key)", async () => {
+	it("leaves an earlier version's webhook alone when a copy that kept its static data is removed", async () => {
+		// 0.1.0 recorded neither the workflow in the URL nor in static data; n8n's Duplicate can keep the node's
+		// webhook id (so its path) and the static data, and removes the copy's webhooks when it refuses to
+		// activate it while the original holds the path.
+		const original = simulator().seedWebhook({
+			name: 'n8n: Lifecycle test / ActiveCampaign Trigger',
+			url: `${ENDPOINT}?secret=a-secret-version-0.1.x-kept-here`,
+			events: ['subscribe', 'update'],
+			sources: ['admin', 'public'],
+			listid: '0',
+		});
+		const earlierState = { secret: 'a-secret-version-0.1.x-kept-here', webhookPath: `${WEBHOOK_ID}/webhook`, webhookIds: { production: [original.id] } };
+		const copy: TriggerSetup = { ...setup(), workflowId: 'wf-copy', staticData: { [TRIGGER_STATE_KEY]: structuredClone(earlierState) } };
+		await deactivate(copy);
+		expect(simulator().webhooks()).toEqual([original]);
+		expect(idsOf(copy)).toEqual({ production: [] });
+	});
+
+	it("keeps the cause's hint when removal is refused (a revoked API key), without the key", async () => {
 		const trigger = setup();
 		await activate(trigger);
 		simulator().injectFault({ method: 'DELETE', status: 403, count: 1 });
-		const failure = (await deactivate(trigger).catch((error: unknown) => error)) as Error & { description?: string };
-		expect(failure.description).toBe(
-			'Check the API key in the ActiveCampaign credential (Settings → Developer). They are remembered and removed on the next activation or deactivation. You can also delete them in ActiveCampaign under Settings → Developer → Webhooks.',
+		const warnings = await warningsDuring(async () => await deactivate(trigger));
+		expect(warnings).toHaveLength(1);
+		expect(warnings[0]).toContain(
+			'. Check the API key in the ActiveCampaign credential (Settings → Developer). They are remembered and removed on the next activation or deactivation. You can also delete them in ActiveCampaign under Settings → Developer → Webhooks.',
 		);
+		expect(warnings[0]).not.toContain(API_KEY);
+		expect(warnings[0]).not.toContain(secretOf(trigger));
 	});
 });
 

@@ -16,6 +16,7 @@ import { fieldNamesFor } from './fieldNames';
 import { ActiveCampaignApiError, isNetworkError, settle } from './apiClient';
 import { ensureSubscriptions } from './reconcile';
 import { receiveDelivery } from './receive';
+import { redact } from './secret';
 import { MIN_PASTED_SECRET_LENGTH, readQueryAuth, readRedisSettings, readSettings } from './settings';
 import { claimNodeState, clientFor, fieldNamesSource, ownSecret, removeRegisteredWebhooks, subscriptionSetup, toNodeError } from './subscription';
 
@@ -122,9 +123,19 @@ export class ActiveCampaignTrigger implements INodeType {
 				return await runStep(this, true);
 			},
 
-			/** Removes every webhook of this node; ids that could not be removed are kept for the next attempt. */
+			/**
+			 * Removes every webhook of this node; ids that could not be removed are kept for the next attempt. A
+			 * failure is logged, not thrown: n8n (1.x and 2.x) only logs it too, but would skip the rest of its
+			 * removal, its own webhook rows and the save of static data, which keeps those ids.
+			 */
 			async delete(this: IHookFunctions): Promise<boolean> {
-				await removeRegisteredWebhooks(this, readSettings(this).kind);
+				try {
+					await removeRegisteredWebhooks(this, readSettings(this).kind);
+				} catch (error) {
+					const failure = toNodeError(this.getNode(), error, []);
+					const hint = 'description' in failure && typeof failure.description === 'string' ? ` ${failure.description}` : '';
+					this.logger.warn(`ActiveCampaign Trigger could not remove its webhooks: ${failure.message.replace(/\.$/, '')}.${hint}`);
+				}
 				return true;
 			},
 		},
@@ -157,11 +168,12 @@ async function runStep(context: IHookFunctions, allowCreate: boolean): Promise<b
 		secret = await ownSecret(setup.client, setup.state, setup.ownership);
 		return await ensureSubscriptions(setup.client, setup.desired(secret), setup.ownership, setup.memory, {
 			allowCreate,
-			log: (message) => context.logger.info(message),
+			// A failed request's message may quote ActiveCampaign's answer, which may quote the delivery URL.
+			log: (message) => context.logger.info(redact(message, [secret])),
 		});
 	} catch (error) {
 		const failure = toNodeError(context.getNode(), error, [secret]);
-		if (keepsWebhooksOnFailure(context, error)) {
+		if (!allowCreate && setup.memory.ids.length > 0 && keepsWebhooksOnFailure(context, error)) {
 			// The webhooks keep the URLs they have: so does static data (a new secret would refuse their deliveries).
 			for (const key of ['secretHash', 'secret'] as const) {
 				if (before[key] === undefined) delete setup.state[key];
@@ -179,8 +191,11 @@ async function runStep(context: IHookFunctions, allowCreate: boolean): Promise<b
 /**
  * When n8n 1.x starts, or a main process takes the lead, n8n re-activates every active workflow, and a failed
  * check makes it delete the node's webhooks, then retry the activation after a growing wait: ActiveCampaign's API
- * failing at that moment would stop deliveries that still work, for as long as it fails. The webhooks in place
- * are kept instead (the workflow counts as active); a user's own activation still reports the failure.
+ * failing at that moment would stop deliveries that still work, for as long as it fails. A check that fails
+ * while webhooks of the node are in place (the last listing showed them, or, without one, the node remembers
+ * them) keeps them instead (the workflow counts as active). Anything else is reported, so n8n's retries repair
+ * it: a failed creation (a webhook is missing: nothing would deliver until the next activation), a check that
+ * found none, a user's own activation.
  */
 function keepsWebhooksOnFailure(context: IHookFunctions, error: unknown): boolean {
 	const mode = context.getActivationMode();

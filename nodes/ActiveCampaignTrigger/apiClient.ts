@@ -229,6 +229,9 @@ export interface ApiClientOptions {
 
 const PAGE_SIZE = 100;
 
+/** A listing longer than this is taken as one that does not end. */
+const MAX_LISTED_ROWS = 100_000;
+
 /** Which failures a request is retried after: these statuses, and whether also no answer at all. */
 interface RetryOn {
 	statuses: ReadonlySet<number>;
@@ -281,6 +284,13 @@ export class ActiveCampaignClient {
 		return toRemoteWebhook(this.expectOk(response, `update webhook ${id}`).webhook);
 	}
 
+	/** One webhook by id; 'gone' when ActiveCampaign has none with it. */
+	async getWebhook(id: string): Promise<RemoteWebhook | 'gone'> {
+		const response = await this.request({ method: 'GET', path: `/webhooks/${id}` });
+		if (response.status === 404) return 'gone';
+		return toRemoteWebhook(this.expectOk(response, `read webhook ${id}`).webhook);
+	}
+
 	/** Resolves when the webhook no longer exists; a 404 means it was already gone. */
 	async deleteWebhook(id: string): Promise<void> {
 		const response = await this.request({ method: 'DELETE', path: `/webhooks/${id}` });
@@ -321,6 +331,7 @@ export class ActiveCampaignClient {
 
 	private async listAll(path: string, key: string, query: Record<string, string> = {}): Promise<unknown[]> {
 		const rows: unknown[] = [];
+		let previousPage = '';
 		for (let offset = 0; ; offset += PAGE_SIZE) {
 			const response = await this.request({
 				method: 'GET',
@@ -336,6 +347,17 @@ export class ActiveCampaignClient {
 					false,
 				);
 			}
+			// An endpoint (a proxy, say) that ignores `offset` would otherwise be paged for ever.
+			const pageText = JSON.stringify(page);
+			if (pageText === previousPage || offset >= MAX_LISTED_ROWS) {
+				throw new ActiveCampaignApiError(
+					`ActiveCampaign's listing of ${key} did not end (${offset} rows read; the same page came twice, or too many)`,
+					response.status,
+					false,
+					'Check that the API URL in the credential points at ActiveCampaign itself, not at a proxy that drops query parameters.',
+				);
+			}
+			previousPage = pageText;
 			rows.push(...page);
 			// meta.total is a string in ActiveCampaign's answers; a short page also ends the listing.
 			const total = Number((body.meta as { total?: unknown } | undefined)?.total);

@@ -185,6 +185,8 @@ export interface ReconcileOptions {
 	allowCreate: boolean;
 	maxRounds?: number;
 	log?: (message: string) => void;
+	/** Told the owned ids after every listing and round, so a failure later in the step still knows them. */
+	onOwned?: (ids: string[]) => void;
 }
 
 export interface ReconcileResult {
@@ -214,6 +216,7 @@ export async function reconcile(
 		const remote = await client.listWebhooks();
 		const plan = planReconcile(desired, remote, ownership);
 		const owned = new Set([...plan.keep, ...plan.update, ...plan.remove.filter((webhook) => isOwned(webhook, ownership))].map(({ id }) => id));
+		options.onOwned?.([...owned]);
 		if (isEmptyPlan(plan)) return { ids: [...owned], complete: true };
 
 		options.log?.(
@@ -294,8 +297,9 @@ export async function removeOwned(
 	knownIds: readonly string[],
 	maxRounds = 5,
 ): Promise<RemoveResult> {
+	const deletedIds = new Set<string>();
 	for (let round = 1; round <= maxRounds; round++) {
-		const listing = await settle(client.listWebhooks());
+		const listing = await settle(listWithRemembered(client, knownIds, deletedIds));
 		if (!listing.ok) {
 			if (!(listing.error instanceof ActiveCampaignApiError)) throw listing.error;
 			return { remaining: [...knownIds], failures: [listing.error] };
@@ -310,7 +314,10 @@ export async function removeOwned(
 		const remaining: string[] = [];
 		for (const id of targets) {
 			const deleted = await settle(client.deleteWebhook(id));
-			if (deleted.ok) continue;
+			if (deleted.ok) {
+				deletedIds.add(id);
+				continue;
+			}
 			if (!(deleted.error instanceof ActiveCampaignApiError)) throw deleted.error;
 			remaining.push(id);
 			failures.push(deleted.error);
@@ -325,6 +332,23 @@ export async function removeOwned(
 	return { remaining: [...knownIds], failures: [unsettled] };
 }
 
+/**
+ * The account's webhooks, and each remembered one the listing missed, read by its id: ActiveCampaign pages by
+ * offset, so a webhook another workflow deletes meanwhile moves a row past a page boundary unseen. Ids this
+ * removal deleted are not read again.
+ */
+async function listWithRemembered(client: ActiveCampaignClient, knownIds: readonly string[], deletedIds: ReadonlySet<string>): Promise<RemoteWebhook[]> {
+	const listed = await client.listWebhooks();
+	const listedIds = new Set(listed.map(({ id }) => id));
+	const found: RemoteWebhook[] = [];
+	for (const id of knownIds) {
+		if (listedIds.has(id) || deletedIds.has(id)) continue;
+		const webhook = await client.getWebhook(id);
+		if (webhook !== 'gone') found.push(webhook);
+	}
+	return [...listed, ...found];
+}
+
 /** State the lifecycle keeps between steps (in the node's static data). */
 export interface SubscriptionMemory {
 	ids: string[];
@@ -332,8 +356,9 @@ export interface SubscriptionMemory {
 
 /**
  * One lifecycle step as n8n calls it: `checkExists` (allowCreate false) or `create` (true).
- * Returns whether the account now holds exactly the desired webhooks; remembers the owned ids either way
- * (remembered ids that point elsewhere are forgotten, never updated or deleted).
+ * Returns whether the account now holds exactly the desired webhooks; remembers the owned ids either way, those
+ * of the last listing when the step fails (remembered ids that point elsewhere are forgotten, never updated or
+ * deleted).
  */
 export async function ensureSubscriptions(
 	client: ActiveCampaignClient,
@@ -342,7 +367,12 @@ export async function ensureSubscriptions(
 	memory: SubscriptionMemory,
 	options: ReconcileOptions,
 ): Promise<boolean> {
-	const result = await reconcile(client, desired, ownership, options);
+	const result = await reconcile(client, desired, ownership, {
+		...options,
+		onOwned: (ids) => {
+			memory.ids = ids;
+		},
+	});
 	memory.ids = result.ids;
 	return result.complete;
 }

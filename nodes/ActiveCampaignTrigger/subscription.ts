@@ -267,8 +267,12 @@ const secretParameterOf = (url: string) => parseUrl(url)?.searchParams.get(SECRE
  * remembers registering: a webhook someone created by hand for the pasted URL is theirs to keep.
  */
 export async function removeRegisteredWebhooks(context: IHookFunctions, kind: ReceiveSettings['kind']): Promise<void> {
+	const namedItsWorkflow = context.getWorkflowStaticData('node').workflowId !== undefined;
 	const state = claimNodeState(context);
 	const memory = memoryOf(state, slotOf(context));
+	// Ids in a state that named no workflow (an earlier version's) may be the original's, kept by a copy whose
+	// activation n8n refused: they are not proof that a webhook naming no workflow is this node's.
+	if (!namedItsWorkflow) memory.ids = [];
 	if (kind !== 'subscriptions' && memory.ids.length === 0) return;
 	if (apiCredentialType(context) === undefined) {
 		throw new NodeOperationError(context.getNode(), `This node still has ${memory.ids.length} webhook(s) in ActiveCampaign from when it registered events`, {

@@ -151,11 +151,10 @@ export async function runLifecycle(
 	isTest = mode === 'manual',
 ): Promise<boolean> {
 	const { context, persist } = hookContext(setup, mode, 'activate', isTest);
-	try {
-		return await trigger.webhookMethods.default[step].call(context);
-	} finally {
-		persist();
-	}
+	// n8n saves static data only after a step that succeeded (a failed activation's changes are dropped).
+	const result = await trigger.webhookMethods.default[step].call(context);
+	persist();
+	return result;
 }
 
 /** What n8n does on activation: create unless checkExists says everything is there. */

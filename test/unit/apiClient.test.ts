@@ -91,6 +91,16 @@ describe('ActiveCampaignClient', () => {
 		expect(webhooks.map((webhook) => webhook.id)).toEqual(Array.from({ length: 100 }, (_, i) => String(i + 2)));
 	});
 
+	it('stops paging an endpoint that ignores the offset, with a hint', async () => {
+		const page = Array.from({ length: 100 }, (_, i) => ({ id: String(i + 1), name: 'n', url: 'u', events: ['open'], sources: ['public'], listid: '0' }));
+		const { client, requests } = scripted([ok({ webhooks: page }), ok({ webhooks: page }), ok({ webhooks: page })]);
+		const failure = (await client.listWebhooks().catch((error: unknown) => error)) as ActiveCampaignApiError;
+		expect(failure).toBeInstanceOf(ActiveCampaignApiError);
+		expect(failure.message).toBe("ActiveCampaign's listing of webhooks did not end (100 rows read; the same page came twice, or too many)");
+		expect(failure.hint).toContain('not at a proxy that drops query parameters');
+		expect(requests).toHaveLength(2);
+	});
+
 	it('honours Retry-After on 429 and then succeeds', async () => {
 		const { client, waits } = scripted([
 			{ status: 429, headers: { 'retry-after': '2' }, body: {} },

@@ -183,6 +183,11 @@ function fakeAccount(webhooks: RemoteWebhook[], stores: (fields: WebhookFields) 
 			webhooks[index] = { id, ...stores(fields) };
 			return webhooks[index];
 		},
+		getWebhook: async (id: string) => {
+			calls.push(`GET ${id}`);
+			const webhook = webhooks.find((candidate) => candidate.id === id);
+			return webhook ? { ...webhook } : 'gone';
+		},
 		deleteWebhook: async (id: string) => {
 			calls.push(`DELETE ${id}`);
 			webhooks.splice(
@@ -263,6 +268,24 @@ describe('removeOwned', () => {
 		const { client, calls } = fakeAccount([...copies, remote('1')]);
 		expect(await removeOwned(client, PRODUCTION, ['1', '3', '4'])).toEqual({ remaining: [], failures: [] });
 		expect(calls).toEqual(['GET', 'DELETE 1', 'GET']);
+	});
+
+	it('reads a remembered webhook the listing missed (a row moved past a page boundary) and deletes it', async () => {
+		const { client, calls } = fakeAccount([remote('1'), remote('2', { url: `${ENDPOINT}?workflow=wf2` })]);
+		const listAll = client.listWebhooks.bind(client);
+		let listings = 0;
+		client.listWebhooks = async () => {
+			const listed = await listAll();
+			return listings++ === 0 ? listed.filter(({ id }) => id !== '1') : listed;
+		};
+		expect(await removeOwned(client, PRODUCTION, ['1', '2'])).toEqual({ remaining: [], failures: [] });
+		expect(calls).toEqual(['GET', 'GET 1', 'DELETE 1', 'GET']);
+	});
+
+	it('takes a remembered webhook that is neither listed nor found by its id as gone', async () => {
+		const { client, calls } = fakeAccount([remote('2', { url: `${ENDPOINT}?workflow=wf2` })]);
+		expect(await removeOwned(client, PRODUCTION, ['9'])).toEqual({ remaining: [], failures: [] });
+		expect(calls).toEqual(['GET', 'GET 9']);
 	});
 
 	it('deletes nothing without a listing, and keeps the remembered ids for the next attempt', async () => {
