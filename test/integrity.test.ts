@@ -9,7 +9,7 @@ import { parseDeliveryBody } from '../nodes/ActiveCampaignTrigger/parse';
 import { secretHash } from '../nodes/ActiveCampaignTrigger/secret';
 import { DEFAULT_WINDOW_MINUTES, readSettings } from '../nodes/ActiveCampaignTrigger/settings';
 import { DELIVERY_BODIES } from './fixtures/deliveryBodies';
-import { WEBHOOK_ID, activate, deactivate, deliverToNode, runLifecycle, type TriggerSetup } from './support/n8nContext';
+import { WEBHOOK_ID, activate, deactivate, deliverToNode, runLifecycle, trigger as triggerNode, type TriggerSetup } from './support/n8nContext';
 import { simulatorPerFile } from './support/simulatorPerFile';
 import { TRIGGER_STATE_KEY as STATE_KEY, deliverySecretOf } from './support/triggerNode';
 
@@ -278,6 +278,16 @@ describe('4. dedup windows', () => {
 		expect(1.07 * 60_000).not.toBe(64_200); // what floating point makes of it
 		expect(settingsFor({ options: { dedupWindowMinutes: 1.07 } }).windowMs).toBe(64_200);
 		expect(settingsFor({ options: { dedupWindowMinutes: 2.01 } }).windowMs).toBe(120_600);
+	});
+
+	it('keeps a window within a year, which the field also allows at most (Redis refuses a huge PX)', () => {
+		expect(settingsFor({ options: { dedupWindowMinutes: 1.5e14 } }).windowMs).toBe(365 * 24 * 60 * 60_000);
+		expect(settingsFor({ options: { dedupWindowMinutes: 0 } }).windowMs).toBe(60_000);
+		const windowFields = triggerNode.description.properties.flatMap((property) => property.options ?? []).filter((option) => 'name' in option && option.name === 'dedupWindowMinutes');
+		expect(windowFields.map((field) => (field as { typeOptions?: unknown }).typeOptions)).toEqual([
+			{ minValue: 1, maxValue: 525_600 },
+			{ minValue: 1, maxValue: 525_600 },
+		]);
 	});
 
 	it('takes a window an expression gives as text, and keeps the default when the text is no number', () => {

@@ -149,8 +149,12 @@ describe('parseDeliveryBody: JSON bodies', () => {
 		expect(parsedBody(parseDeliveryBody('{"a":"b"}', 'application/vnd.custom+json'))).toEqual({ a: 'b' });
 	});
 
-	it('skips a UTF-8 byte order mark', () => {
+	it('skips a UTF-8 byte order mark, in JSON and in a form (where it would join the first key)', () => {
 		expect(parsedBody(parseDeliveryBody('\ufeff{"a":"é"}', 'application/json'))).toEqual({ a: 'é' });
+		expect(parseDeliveryBody(Buffer.from('\ufefftype=update&contact[id]=7'), 'application/x-www-form-urlencoded')).toEqual(
+			parseDeliveryBody(Buffer.from('type=update&contact[id]=7'), 'application/x-www-form-urlencoded'),
+		);
+		expect(parsedBody(parseDeliveryBody('\ufefftype=update', 'application/x-www-form-urlencoded'))).toEqual({ type: 'update' });
 	});
 
 	it.each([
@@ -171,6 +175,14 @@ describe('parseDeliveryBody: JSON bodies', () => {
 			ok: false,
 			status: 400,
 			reason: expect.stringMatching(/^Malformed JSON body: /),
+		});
+	});
+
+	it('says where JSON is malformed without quoting the body (personal data, for the log)', () => {
+		expect(parseDeliveryBody('{"email": jane.doe@example.com}', 'application/json')).toEqual({
+			ok: false,
+			status: 400,
+			reason: "Malformed JSON body: Unexpected token 'j'",
 		});
 	});
 });

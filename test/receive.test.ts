@@ -292,6 +292,13 @@ describe('deduplication', () => {
 		await deliver(trigger, bodyOf('bounce'));
 		expect(emitted((await deliver(trigger, bodyOf('bounce'))).result)).toHaveLength(1);
 	});
+
+	it("leaves the answer to n8n when deduplication is off (on n8n 2.x a 2xx then means the run was enqueued)", async () => {
+		const trigger = setup({ options: { deduplicate: false } });
+		const { result, response } = await deliver(trigger, bodyOf('bounce'));
+		expect({ items: emitted(result).length, noWebhookResponse: result.noWebhookResponse, response }).toEqual({ items: 1, noWebhookResponse: undefined, response: {} });
+		expect(trigger.staticData[STATE_KEY]).not.toHaveProperty('dedup');
+	});
 });
 
 describe('pasted-URL kinds', () => {
@@ -383,6 +390,20 @@ describe('pasted-URL kinds', () => {
 		});
 	});
 
+	it('takes a pasted secret with "+" and "/" (base64) as it is, sent raw or percent-encoded', async () => {
+		const value = 'Zk3+q9Lr/8xT2wPa0Yc=';
+		const trigger = { ...setup({ webhookKind: 'automation' }), queryAuth: { name: 'secret', value } };
+		let sent = 0;
+		const answerTo = async (rawQuery: string) => {
+			// A new event each time, so that none is a duplicate.
+			const { result, response } = await deliverToNode(trigger, { body: `${bodyOf('(automation)')}&n=${++sent}`, rawQuery });
+			return { emitted: emitted(result).length, status: response.status };
+		};
+		expect(await answerTo(`secret=${value}`)).toEqual({ emitted: 1, status: 200 });
+		expect(await answerTo(`secret=${encodeURIComponent(value)}`)).toEqual({ emitted: 1, status: 200 });
+		expect(await answerTo(`secret=${value.replace('+', '%20')}`)).toEqual({ emitted: 0, status: 401 });
+	});
+
 	it('registers nothing through the API on activation, and refuses a weak secret', async () => {
 		const simulator = await ActiveCampaignSimulator.start({ apiToken: 'k' });
 		try {
@@ -399,6 +420,13 @@ describe('pasted-URL kinds', () => {
 			await expect(activate({ ...trigger, queryAuth: { name: ' ', value: PASTED_SECRET } })).rejects.toThrow(
 				'The Query Auth credential needs a parameter name',
 			);
+			for (const value of [`${PASTED_SECRET}&x`, `${PASTED_SECRET}#x`, `${PASTED_SECRET}%41`, `${PASTED_SECRET} x`]) {
+				await expect(activate({ ...trigger, queryAuth: { name: 'secret', value } })).rejects.toThrow(
+					'The Query Auth credential has a character a pasted URL cannot carry as it is (a space, "&", "#" or "%")',
+				);
+			}
+			await expect(activate({ ...trigger, queryAuth: { name: 'se=cret', value: PASTED_SECRET } })).rejects.toThrow('a pasted URL cannot carry');
+			expect(simulator.requests).toEqual([]);
 		} finally {
 			await simulator.close();
 		}

@@ -214,6 +214,13 @@ async function assertPastedSecret(context: IHookFunctions): Promise<void> {
 			description: `Open the credential and set, e.g., Name "secret" and a random Value of at least ${MIN_PASTED_SECRET_LENGTH} characters; then paste <Production URL>?<name>=<value> into ActiveCampaign.`,
 		});
 	}
+	// Pasted as they are, these would end the parameter or change it on the way; every delivery would be refused.
+	if (/[\s&#%=]/.test(name) || /[\s&#%]/.test(value)) {
+		throw new NodeOperationError(context.getNode(), 'The Query Auth credential has a character a pasted URL cannot carry as it is (a space, "&", "#" or "%")', {
+			description:
+				'Open the credential and use letters, digits and - _ . ~ only (e.g. the output of "openssl rand -hex 24"); then paste <Production URL>?<name>=<value> into ActiveCampaign again.',
+		});
+	}
 }
 
 /** Names for "Custom Field Keys", loaded now so the first delivery pays nothing; the API down only warns. */

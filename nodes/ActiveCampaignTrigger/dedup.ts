@@ -28,6 +28,9 @@ import { RecentKeys } from './recentKeys';
 
 export const DEFAULT_WINDOW_MS = 60 * 60 * 1000;
 
+/** A year: beyond what any duplicate needs; far beyond, Redis refuses the `PX` and every claim would fail. */
+export const MAX_WINDOW_MINUTES = 365 * 24 * 60;
+
 /** Entries of the persisted table at defaults; its JSON form is then 32,018 characters (<= 32 KB). */
 export const DEFAULT_CAPACITY = 2000;
 

@@ -1,6 +1,7 @@
 import type { INodeProperties } from 'n8n-workflow';
 
 import { EVENT_CATALOG, SOURCES } from './catalog';
+import { MAX_WINDOW_MINUTES } from './dedup';
 
 export const OWN_CREDENTIAL = 'activeCampaignTriggerApi';
 /** n8n's built-in ActiveCampaign credential: same fields and header, so users need not enter their key twice. */
@@ -182,7 +183,7 @@ export const properties: INodeProperties[] = [
 				displayName: 'Deduplication Window (Minutes)',
 				name: 'dedupWindowMinutes',
 				type: 'number',
-				typeOptions: { minValue: 1 },
+				typeOptions: { minValue: 1, maxValue: MAX_WINDOW_MINUTES },
 				default: 60,
 				description:
 					'How long a delivered event is remembered to recognise its duplicates. Standard events carry their time to the second, so an hour is safe.',
@@ -192,7 +193,7 @@ export const properties: INodeProperties[] = [
 				displayName: 'Deduplication Window (Minutes)',
 				name: 'dedupWindowMinutes',
 				type: 'number',
-				typeOptions: { minValue: 1 },
+				typeOptions: { minValue: 1, maxValue: MAX_WINDOW_MINUTES },
 				default: 1,
 				description:
 					'How long a delivered event is remembered to recognise its duplicates. These bodies carry no time or event ID, so the same contact passing the action twice looks identical: a longer window would drop the second as a duplicate.',

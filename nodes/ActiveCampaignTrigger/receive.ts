@@ -60,11 +60,11 @@ export interface Decision {
 /** Why an item is not wanted by these settings, or undefined when it is. */
 export function filterReason(item: DeliveryItem, settings: ReceiveSettings): string | undefined {
 	if (settings.events.length > 0 && !settings.events.includes(item.event)) {
-		return `event "${item.event}" is not among the chosen events`;
+		return `event ${JSON.stringify(item.event)} is not among the chosen events`;
 	}
 	const allSources = SOURCE_IDS.every((source) => settings.sources.includes(source));
 	if (!allSources && item.initiatedFrom !== null && !settings.sources.includes(item.initiatedFrom)) {
-		return `initiated from "${item.initiatedFrom}", which is not among the chosen initiators`;
+		return `initiated from ${JSON.stringify(item.initiatedFrom)}, which is not among the chosen initiators`;
 	}
 	// ActiveCampaign already sent this only for the chosen lists (one webhook per list). Many list-scoped
 	// deliveries name no list of their own (`update` carries list=0, a public unsubscribe `list[][id]`), so
@@ -164,14 +164,29 @@ function unreadBody(error: unknown): { status: 400 | 413; reason: string } {
 
 /**
  * One query parameter, read from the URL itself: n8n's Express parses the whole query string with qs again on
- * every read of `req.query`, on the busiest path there is. Repeated: all its values (never a match).
+ * every read of `req.query`, on the busiest path there is. Repeated: all its values (never a match). Only
+ * percent-decoded: a `+` in a pasted secret (base64 has them) is a `+`, not the space of form encoding.
  */
 function queryValue(context: IWebhookFunctions, name: string): unknown {
 	const { url } = context.getRequestObject();
 	const at = url.indexOf('?');
 	if (at < 0) return undefined;
-	const values = new URLSearchParams(url.slice(at + 1)).getAll(name);
+	const values: string[] = [];
+	for (const pair of url.slice(at + 1).split('&')) {
+		const equals = pair.indexOf('=');
+		if (percentDecoded(equals < 0 ? pair : pair.slice(0, equals)) !== name) continue;
+		values.push(equals < 0 ? '' : percentDecoded(pair.slice(equals + 1)));
+	}
 	return values.length > 1 ? values : values[0];
+}
+
+function percentDecoded(text: string): string {
+	if (!text.includes('%')) return text;
+	try {
+		return decodeURIComponent(text);
+	} catch {
+		return text;
+	}
 }
 
 export async function receiveDelivery(context: IWebhookFunctions): Promise<IWebhookResponseData> {
@@ -222,23 +237,24 @@ export async function receiveDelivery(context: IWebhookFunctions): Promise<IWebh
 			log.warn(`ActiveCampaign Trigger refused a delivery (HTTP ${outcome.status}): ${outcome.reason}`);
 			context.getResponseObject().status(outcome.status).json({ message: outcome.reason });
 			return { noWebhookResponse: true };
+		// Event names are quoted as JSON: a custom payload's name may hold a line break, which would forge a log line.
 		case 'drop':
 			// 200, never 410: ActiveCampaign deactivates a webhook that answers 410.
-			log.info(`ActiveCampaign Trigger dropped "${outcome.event}": ${outcome.reason}`);
+			log.info(`ActiveCampaign Trigger dropped ${JSON.stringify(outcome.event)}: ${outcome.reason}`);
 			return { webhookResponse: { received: true, emitted: false, reason: outcome.reason } };
 		case 'duplicate':
-			log.info(`ActiveCampaign Trigger dropped a duplicate "${outcome.event}" delivery`);
+			log.info(`ActiveCampaign Trigger dropped a duplicate ${JSON.stringify(outcome.event)} delivery`);
 			return { webhookResponse: { received: true, emitted: false, reason: 'duplicate' } };
 		case 'retry':
 			// Not 2xx: the copy in flight may still fail, and then this one must be retried.
-			log.info(`ActiveCampaign Trigger asked for a retry (409) of a "${outcome.event}" delivery: a copy of it is still in flight`);
+			log.info(`ActiveCampaign Trigger asked for a retry (409) of a ${JSON.stringify(outcome.event)} delivery: a copy of it is still in flight`);
 			context.getResponseObject().status(409).json({ message: 'A copy of this event is being processed; retry later' });
 			return { noWebhookResponse: true };
 		case 'emit': {
-			// The Redis store lets n8n answer (on n8n 2.x in queue mode a 2xx then means the execution was
-			// enqueued); static data is not touched, so n8n has nothing to save.
-			if (claimed !== undefined) {
-				if (claimed.settle !== undefined) settleWhenAnswered(context, claimed.settle);
+			// n8n answers (on n8n 2.x in queue mode a 2xx then means the execution was enqueued) unless the
+			// static-data table changed: the Redis store and deliveries not deduplicated leave it as it was.
+			if (decision.dedupState === undefined) {
+				if (claimed?.settle !== undefined) settleWhenAnswered(context, claimed.settle);
 				return { workflowData: [[await itemWithFieldNames(context, node, settings, outcome.item)]] };
 			}
 			// Answered before n8n starts the execution. Left to n8n, 2.x answers (and saves the static data)
@@ -347,6 +363,8 @@ export const settling = { afterAnswerMs: 500 };
  */
 function settleWhenAnswered(context: IWebhookFunctions, settle: Settle): void {
 	const response = context.getResponseObject();
+	// The request died while the claim was made (a twin's wait can take seconds): its 'close' has come already.
+	if (response.destroyed) return void settle(false);
 	response.once('close', () => {
 		if (!(response.writableFinished && response.statusCode >= 200 && response.statusCode < 300)) return void settle(false);
 		// settle() catches Redis's failures itself; nothing else is expected to throw, and nothing may escape.

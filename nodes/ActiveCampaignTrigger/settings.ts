@@ -4,7 +4,7 @@
 import type { ICredentialDataDecryptedObject, IDataObject, IHookFunctions, INode, IWebhookFunctions } from 'n8n-workflow';
 
 import { SOURCE_IDS } from './catalog';
-import { DEFAULT_WINDOW_MS } from './dedup';
+import { DEFAULT_WINDOW_MS, MAX_WINDOW_MINUTES } from './dedup';
 import type { FieldKeys } from './fieldNames';
 import type { RedisSettings } from './redisStore';
 
@@ -216,7 +216,7 @@ export function readSettings(context: IWebhookFunctions | IHookFunctions, node: 
 		deduplicate: options.deduplicate ?? true,
 		// Whole milliseconds: a window of 1.07 minutes is 64200.00000000001 ms in floating point, which Redis's
 		// `SET PX` refuses (every settle would fail, and a pending claim expire into a second run).
-		windowMs: Math.round(Math.max(1, windowMinutes) * 60_000),
+		windowMs: Math.round(Math.min(MAX_WINDOW_MINUTES, Math.max(1, windowMinutes)) * 60_000),
 		includeRaw: options.includeRaw ?? false,
 		fieldKeys: options.customFieldKeys ?? 'id',
 	};

@@ -117,6 +117,18 @@ it('lets the retry of a delivery whose answer was not a 2xx run', async () => {
 	expect(retry.result.workflowData?.flat()).toHaveLength(1);
 });
 
+it('gives the claim up at once when the sender went away before the claim was made (as when it goes away later)', async () => {
+	const trigger = setup();
+	const gone = await deliverToNode(trigger, { body: bodyOf('subscribe'), query: { secret: SECRET }, senderGone: true });
+	expect(gone.result.workflowData?.flat()).toHaveLength(1);
+	await wait(50);
+	// Not held for the twin wait and answered 409: the claim is free, as after any answer that was not a 2xx.
+	await withTwinWait({ maxMs: 0 }, async () => {
+		const retry = await deliver(trigger);
+		expect(retry.result.workflowData?.flat()).toHaveLength(1);
+	});
+});
+
 it('emits while Redis is down, so no event is lost', async () => {
 	const trigger = setup();
 	await server.stop();

@@ -208,6 +208,10 @@ export async function deliverToNode(
 		/** Form-encoded unless given; `null`: no Content-Type header. */
 		contentType?: string | null;
 		query?: IDataObject;
+		/** The query string as sent, instead of one built from `query`. */
+		rawQuery?: string;
+		/** The sender went away before the node's webhook() ended: the response is destroyed, its 'close' past. */
+		senderGone?: boolean;
 		withoutRawBody?: boolean;
 		/**
 		 * As n8n leaves a body it does not parse for a node of version 1.1 (no Content-Type, a `+json` one): no
@@ -224,7 +228,7 @@ export async function deliverToNode(
 	const headersAndUrl = {
 		headers: (contentType === undefined ? {} : { 'content-type': contentType }) as Record<string, string>,
 		query: request.query ?? {},
-		url: `/webhook/${WEBHOOK_ID}/webhook?${queryString(request.query ?? {})}`,
+		url: `/webhook/${WEBHOOK_ID}/webhook?${request.rawQuery ?? queryString(request.query ?? {})}`,
 	};
 	const httpRequest: Partial<FakeRequest> & { readable?: boolean; readRawBody?: () => Promise<void> } =
 		request.unread === undefined
@@ -252,6 +256,7 @@ export async function deliverToNode(
 	const httpResponse = Object.assign(new EventEmitter(), {
 		statusCode: 200,
 		writableFinished: false,
+		destroyed: request.senderGone === true,
 		status(code: number) {
 			response.status = code;
 			httpResponse.statusCode = code;
