@@ -324,6 +324,36 @@ describe('n8n starting while the API fails', () => {
 		expect(simulator().webhooks()).toEqual([]);
 	});
 
+	it('keeps the webhooks in place at start when creating a missing one fails (a list deleted since), and logs why', async () => {
+		const trigger = setup({ events: ['open'], listIds: ['1', '2', '3'] });
+		await activate(trigger);
+		const [, ...kept] = simulator().webhooks();
+		simulator().removeWebhook(simulator().webhooks()[0].id);
+		simulator().injectFault({ method: 'POST', path: '/api/3/webhooks', status: 422 });
+		const init = (step: 'checkExists' | 'create') => new ActiveCampaignTrigger().webhookMethods.default[step].call(hookContext(trigger, 'trigger', 'init').context);
+		const warnings = await warningsDuring(async () => {
+			await expect(init('checkExists')).resolves.toBe(false);
+			await expect(init('create')).resolves.toBe(true);
+		});
+		expect(warnings).toEqual([expect.stringMatching(/^ActiveCampaign Trigger kept its webhooks as they are: .*HTTP 422/)]);
+		expect(simulator().webhooks()).toEqual(kept);
+	});
+
+	it('keeps the webhooks a listing at start showed when a later repair fails, though it remembered none', async () => {
+		const trigger = setup();
+		await activate(trigger);
+		const before = simulator().webhooks();
+		delete (trigger.staticData[TRIGGER_STATE_KEY] as { webhookIds?: unknown }).webhookIds;
+		trigger.parameters = { ...trigger.parameters, events: ['subscribe'] };
+		simulator().injectFault({ method: 'PUT', status: 422 });
+		const { context } = hookContext(trigger, 'trigger', 'init');
+		const warnings = await warningsDuring(async () => {
+			await expect(new ActiveCampaignTrigger().webhookMethods.default.checkExists.call(context)).resolves.toBe(true);
+		});
+		expect(warnings).toEqual([expect.stringMatching(/^ActiveCampaign Trigger kept its webhooks as they are: .*HTTP 422/)]);
+		expect(simulator().webhooks()).toEqual(before);
+	});
+
 	it('reports a failed check at start when the node remembers no webhook in place', async () => {
 		const trigger = setup();
 		simulator().injectFault({ method: 'GET', path: '/api/3/webhooks', status: 403 });

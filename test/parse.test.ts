@@ -179,11 +179,10 @@ describe('parseDeliveryBody: JSON bodies', () => {
 	});
 
 	it('says where JSON is malformed without quoting the body (personal data, for the log)', () => {
-		expect(parseDeliveryBody('{"email": jane.doe@example.com}', 'application/json')).toEqual({
-			ok: false,
-			status: 400,
-			reason: "Malformed JSON body: Unexpected token 'j'",
-		});
+		const refused = parseDeliveryBody('{"email": jane.doe@example.com}', 'application/json') as { ok: boolean; status: number; reason: string };
+		expect({ ok: refused.ok, status: refused.status }).toEqual({ ok: false, status: 400 });
+		expect(refused.reason).toMatch(/^Malformed JSON body: \S/);
+		expect(refused.reason).not.toContain('jane');
 	});
 });
 

@@ -390,6 +390,13 @@ describe('pasted-URL kinds', () => {
 		});
 	});
 
+	it('takes a secret with " ", "&", "#" and "%" pasted percent-encoded', async () => {
+		const value = 'a b&c#d%e-0123456789';
+		const trigger = { ...setup({ webhookKind: 'automation' }), queryAuth: { name: 'secret', value } };
+		const { result } = await deliverToNode(trigger, { body: bodyOf('(automation)'), rawQuery: `secret=${encodeURIComponent(value)}` });
+		expect(emitted(result)).toHaveLength(1);
+	});
+
 	it('takes a pasted secret with "+" and "/" (base64) as it is, sent raw or percent-encoded', async () => {
 		const value = 'Zk3+q9Lr/8xT2wPa0Yc=';
 		const trigger = { ...setup({ webhookKind: 'automation' }), queryAuth: { name: 'secret', value } };
@@ -420,12 +427,6 @@ describe('pasted-URL kinds', () => {
 			await expect(activate({ ...trigger, queryAuth: { name: ' ', value: PASTED_SECRET } })).rejects.toThrow(
 				'The Query Auth credential needs a parameter name',
 			);
-			for (const value of [`${PASTED_SECRET}&x`, `${PASTED_SECRET}#x`, `${PASTED_SECRET}%41`, `${PASTED_SECRET} x`]) {
-				await expect(activate({ ...trigger, queryAuth: { name: 'secret', value } })).rejects.toThrow(
-					'The Query Auth credential has a character a pasted URL cannot carry as it is (a space, "&", "#" or "%")',
-				);
-			}
-			await expect(activate({ ...trigger, queryAuth: { name: 'se=cret', value: PASTED_SECRET } })).rejects.toThrow('a pasted URL cannot carry');
 			expect(simulator.requests).toEqual([]);
 		} finally {
 			await simulator.close();

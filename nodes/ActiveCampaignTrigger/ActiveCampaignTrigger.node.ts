@@ -130,7 +130,7 @@ export class ActiveCampaignTrigger implements INodeType {
 			 */
 			async delete(this: IHookFunctions): Promise<boolean> {
 				try {
-					await removeRegisteredWebhooks(this, readSettings(this).kind);
+					await removeRegisteredWebhooks(this, readSettings(this).kind, 'removal');
 				} catch (error) {
 					const failure = toNodeError(this.getNode(), error, []);
 					const hint = 'description' in failure && typeof failure.description === 'string' ? ` ${failure.description}` : '';
@@ -154,7 +154,7 @@ async function runStep(context: IHookFunctions, allowCreate: boolean): Promise<b
 		// Nothing to register: the user pastes the URL. The secret must be usable, and webhooks this node
 		// registered before its kind was changed must go.
 		await assertPastedSecret(context);
-		await removeRegisteredWebhooks(context, settings.kind);
+		await removeRegisteredWebhooks(context, settings.kind, 'activation');
 		// A secret 0.1.x kept for the Events kind would stay in exported static data for good.
 		delete claimNodeState(context).secret;
 		return true;
@@ -173,7 +173,7 @@ async function runStep(context: IHookFunctions, allowCreate: boolean): Promise<b
 		});
 	} catch (error) {
 		const failure = toNodeError(context.getNode(), error, [secret]);
-		if (!allowCreate && setup.memory.ids.length > 0 && keepsWebhooksOnFailure(context, error)) {
+		if (setup.memory.ids.length > 0 && keepsWebhooksOnFailure(context, error)) {
 			// The webhooks keep the URLs they have: so does static data (a new secret would refuse their deliveries).
 			for (const key of ['secretHash', 'secret'] as const) {
 				if (before[key] === undefined) delete setup.state[key];
@@ -191,11 +191,11 @@ async function runStep(context: IHookFunctions, allowCreate: boolean): Promise<b
 /**
  * When n8n 1.x starts, or a main process takes the lead, n8n re-activates every active workflow, and a failed
  * check makes it delete the node's webhooks, then retry the activation after a growing wait: ActiveCampaign's API
- * failing at that moment would stop deliveries that still work, for as long as it fails. A check that fails
+ * failing at that moment would stop deliveries that still work, for as long as it fails. A step that fails
  * while webhooks of the node are in place (the last listing showed them, or, without one, the node remembers
- * them) keeps them instead (the workflow counts as active). Anything else is reported, so n8n's retries repair
- * it: a failed creation (a webhook is missing: nothing would deliver until the next activation), a check that
- * found none, a user's own activation.
+ * them) keeps them instead (the workflow counts as active; one missing, say of a list deleted since, is
+ * created on the next activation). With none in place the failure is reported, so that n8n's retries create
+ * them; so is a user's own activation.
  */
 function keepsWebhooksOnFailure(context: IHookFunctions, error: unknown): boolean {
 	const mode = context.getActivationMode();
@@ -212,13 +212,6 @@ async function assertPastedSecret(context: IHookFunctions): Promise<void> {
 	if (name === '' || value.length < MIN_PASTED_SECRET_LENGTH) {
 		throw new NodeOperationError(context.getNode(), `The Query Auth credential needs a parameter name and a value of at least ${MIN_PASTED_SECRET_LENGTH} characters`, {
 			description: `Open the credential and set, e.g., Name "secret" and a random Value of at least ${MIN_PASTED_SECRET_LENGTH} characters; then paste <Production URL>?<name>=<value> into ActiveCampaign.`,
-		});
-	}
-	// Pasted as they are, these would end the parameter or change it on the way; every delivery would be refused.
-	if (/[\s&#%=]/.test(name) || /[\s&#%]/.test(value)) {
-		throw new NodeOperationError(context.getNode(), 'The Query Auth credential has a character a pasted URL cannot carry as it is (a space, "&", "#" or "%")', {
-			description:
-				'Open the credential and use letters, digits and - _ . ~ only (e.g. the output of "openssl rand -hex 24"); then paste <Production URL>?<name>=<value> into ActiveCampaign again.',
 		});
 	}
 }

@@ -237,7 +237,7 @@ export async function receiveDelivery(context: IWebhookFunctions): Promise<IWebh
 			log.warn(`ActiveCampaign Trigger refused a delivery (HTTP ${outcome.status}): ${outcome.reason}`);
 			context.getResponseObject().status(outcome.status).json({ message: outcome.reason });
 			return { noWebhookResponse: true };
-		// Event names are quoted as JSON: a custom payload's name may hold a line break, which would forge a log line.
+		// Below, event names are quoted as JSON: a custom payload's may hold a line break, which would forge a log line.
 		case 'drop':
 			// 200, never 410: ActiveCampaign deactivates a webhook that answers 410.
 			log.info(`ActiveCampaign Trigger dropped ${JSON.stringify(outcome.event)}: ${outcome.reason}`);

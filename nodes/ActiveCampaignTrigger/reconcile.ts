@@ -297,25 +297,26 @@ export async function removeOwned(
 	knownIds: readonly string[],
 	maxRounds = 5,
 ): Promise<RemoveResult> {
-	const deletedIds = new Set<string>();
+	const goneIds = new Set<string>();
 	for (let round = 1; round <= maxRounds; round++) {
-		const listing = await settle(listWithRemembered(client, knownIds, deletedIds));
+		const listing = await settle(listWithRemembered(client, knownIds, goneIds));
 		if (!listing.ok) {
 			if (!(listing.error instanceof ActiveCampaignApiError)) throw listing.error;
 			return { remaining: [...knownIds], failures: [listing.error] };
 		}
-		const targets = listing.value
+		const { webhooks, unread } = listing.value;
+		const targets = webhooks
 			.filter((webhook) => isOwned(webhook, ownership) || isOtherSlot(webhook, ownership))
 			.filter((webhook) => ownerOf(webhook.url) !== undefined || knownIds.includes(webhook.id))
 			.map(({ id }) => id);
-		if (targets.length === 0) return { remaining: [], failures: [] };
+		if (targets.length === 0) return { remaining: unread.map(({ id }) => id), failures: unread.map(({ error }) => error) };
 
 		const failures: ActiveCampaignApiError[] = [];
 		const remaining: string[] = [];
 		for (const id of targets) {
 			const deleted = await settle(client.deleteWebhook(id));
 			if (deleted.ok) {
-				deletedIds.add(id);
+				goneIds.add(id);
 				continue;
 			}
 			if (!(deleted.error instanceof ActiveCampaignApiError)) throw deleted.error;
@@ -334,19 +335,27 @@ export async function removeOwned(
 
 /**
  * The account's webhooks, and each remembered one the listing missed, read by its id: ActiveCampaign pages by
- * offset, so a webhook another workflow deletes meanwhile moves a row past a page boundary unseen. Ids this
- * removal deleted are not read again.
+ * offset, so a webhook another workflow deletes meanwhile moves a row past a page boundary unseen. Ids found
+ * gone (read or deleted) are not read again; one that could not be read is `unread`, to be tried next time.
  */
-async function listWithRemembered(client: ActiveCampaignClient, knownIds: readonly string[], deletedIds: ReadonlySet<string>): Promise<RemoteWebhook[]> {
-	const listed = await client.listWebhooks();
-	const listedIds = new Set(listed.map(({ id }) => id));
-	const found: RemoteWebhook[] = [];
+async function listWithRemembered(
+	client: ActiveCampaignClient,
+	knownIds: readonly string[],
+	goneIds: Set<string>,
+): Promise<{ webhooks: RemoteWebhook[]; unread: Array<{ id: string; error: ActiveCampaignApiError }> }> {
+	const webhooks = await client.listWebhooks();
+	const listedIds = new Set(webhooks.map(({ id }) => id));
+	const unread: Array<{ id: string; error: ActiveCampaignApiError }> = [];
 	for (const id of knownIds) {
-		if (listedIds.has(id) || deletedIds.has(id)) continue;
-		const webhook = await client.getWebhook(id);
-		if (webhook !== 'gone') found.push(webhook);
+		if (listedIds.has(id) || goneIds.has(id)) continue;
+		const read = await settle(client.getWebhook(id));
+		if (!read.ok) {
+			if (!(read.error instanceof ActiveCampaignApiError)) throw read.error;
+			unread.push({ id, error: read.error });
+		} else if (read.value === 'gone') goneIds.add(id);
+		else webhooks.push(read.value);
 	}
-	return [...listed, ...found];
+	return { webhooks, unread };
 }
 
 /** State the lifecycle keeps between steps (in the node's static data). */
@@ -371,6 +380,7 @@ export async function ensureSubscriptions(
 		...options,
 		onOwned: (ids) => {
 			memory.ids = ids;
+			options.onOwned?.(ids);
 		},
 	});
 	memory.ids = result.ids;

@@ -266,13 +266,14 @@ const secretParameterOf = (url: string) => parseUrl(url)?.searchParams.get(SECRE
  * may still own webhooks from before the Webhook Kind was changed). A pasted kind removes only webhooks it
  * remembers registering: a webhook someone created by hand for the pasted URL is theirs to keep.
  */
-export async function removeRegisteredWebhooks(context: IHookFunctions, kind: ReceiveSettings['kind']): Promise<void> {
+export async function removeRegisteredWebhooks(context: IHookFunctions, kind: ReceiveSettings['kind'], step: 'activation' | 'removal'): Promise<void> {
 	const namedItsWorkflow = context.getWorkflowStaticData('node').workflowId !== undefined;
 	const state = claimNodeState(context);
 	const memory = memoryOf(state, slotOf(context));
-	// Ids in a state that named no workflow (an earlier version's) may be the original's, kept by a copy whose
-	// activation n8n refused: they are not proof that a webhook naming no workflow is this node's.
-	if (!namedItsWorkflow) memory.ids = [];
+	// n8n removes the webhooks of a copy whose activation it refused (its path is taken): ids in a state that
+	// names no workflow (an earlier version's, which a copy may have kept) are then no proof that a webhook
+	// naming no workflow is this node's. An activation n8n let through is the path's owner's.
+	if (step === 'removal' && !namedItsWorkflow) memory.ids = [];
 	if (kind !== 'subscriptions' && memory.ids.length === 0) return;
 	if (apiCredentialType(context) === undefined) {
 		throw new NodeOperationError(context.getNode(), `This node still has ${memory.ids.length} webhook(s) in ActiveCampaign from when it registered events`, {

@@ -288,6 +288,16 @@ describe('removeOwned', () => {
 		expect(calls).toEqual(['GET', 'GET 9']);
 	});
 
+	it('keeps a remembered id it could not read for the next attempt, deleting the rest', async () => {
+		const { client, calls } = fakeAccount([remote('1')]);
+		const failure = new ActiveCampaignApiError('ActiveCampaign refused to read webhook 9: HTTP 503', 503, true);
+		client.getWebhook = async () => {
+			throw failure;
+		};
+		expect(await removeOwned(client, PRODUCTION, ['1', '9'])).toEqual({ remaining: ['9'], failures: [failure] });
+		expect(calls).toEqual(['GET', 'DELETE 1', 'GET']);
+	});
+
 	it('deletes nothing without a listing, and keeps the remembered ids for the next attempt', async () => {
 		const failure = new ActiveCampaignApiError('No answer', undefined, true);
 		const deleted: string[] = [];
