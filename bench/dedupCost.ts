@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 
-import * as dedup from '../nodes/ActiveCampaignTrigger/dedup';
+import * as dedup from '../nodes/ActiveCampaignTrigger/delivery/dedup';
 
 import { compareInterleaved, median, timeNs, type Comparison } from './measure';
 

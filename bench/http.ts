@@ -21,7 +21,7 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 
-import { checkAndRemember, DEFAULT_WINDOW_MS } from '../nodes/ActiveCampaignTrigger/dedup';
+import { checkAndRemember, DEFAULT_WINDOW_MS } from '../nodes/ActiveCampaignTrigger/delivery/dedup';
 import * as harness from '../test/e2e/harness';
 import { ActiveCampaignSimulator } from '../test/simulator/ActiveCampaignSimulator';
 import { TRIGGER_NAME, TRIGGER_TYPE, TRIGGER_VERSION } from '../test/support/triggerNode';

@@ -5,10 +5,10 @@
  */
 import { parse as qsParse } from 'qs';
 
-import { buildFieldNames, nameFields } from '../nodes/ActiveCampaignTrigger/fieldNames';
-import type { DeliveryItem } from '../nodes/ActiveCampaignTrigger/normalise';
-import { decideDelivery, type Decision } from '../nodes/ActiveCampaignTrigger/receive';
-import { newSecret } from '../nodes/ActiveCampaignTrigger/secret';
+import { buildFieldNames, nameFields } from '../nodes/ActiveCampaignTrigger/delivery/fieldNames';
+import type { DeliveryItem } from '../nodes/ActiveCampaignTrigger/delivery/normalise';
+import { decideDelivery, type Decision } from '../nodes/ActiveCampaignTrigger/delivery/receive';
+import { newSecret } from '../nodes/ActiveCampaignTrigger/lifecycle/secret';
 import { EVERY_EVENT_SETTINGS } from '../test/support/receiveSettings';
 
 import type { BodyTemplate } from './bodies';

@@ -27,7 +27,7 @@ import { sendAll, type AcceptedTimes, type Sender } from '../test/queue/loadBala
 import { OwnRedis } from '../test/queue/redisServer';
 import { importQueueCredentials, registeredTarget, storeWorkflow, type QueueCredentials } from '../test/queue/workflows';
 import { TRIGGER_NAME } from '../test/support/triggerNode';
-import { settling } from '../nodes/ActiveCampaignTrigger/receive';
+import { settling } from '../nodes/ActiveCampaignTrigger/delivery/receive';
 
 import { addCpu, cpuSince, type CpuByRole } from './cpu';
 import { median } from './measure';

@@ -9,7 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 
 import { SOURCE_IDS } from '../nodes/ActiveCampaignTrigger/catalog';
-import { redactUrl } from '../nodes/ActiveCampaignTrigger/deliveryUrl';
+import { redactUrl } from '../nodes/ActiveCampaignTrigger/lifecycle/deliveryUrl';
 import { ActiveCampaignSimulator, type RequestRecord } from '../test/simulator/ActiveCampaignSimulator';
 import type { N8nInstance, WorkflowJson } from '../test/e2e/harness';
 import * as harness from '../test/e2e/harness';

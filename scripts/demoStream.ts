@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 
-import { SECRET_PARAMETER } from '../nodes/ActiveCampaignTrigger/deliveryUrl';
+import { SECRET_PARAMETER } from '../nodes/ActiveCampaignTrigger/lifecycle/deliveryUrl';
 import { DELIVERY_BODIES, DELIVERY_BODIES_FILE } from '../test/fixtures/deliveryBodies';
 import { deliveryTarget } from '../test/simulator/delivery';
 import type { ExecutionRecord } from '../test/e2e/harness';

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import type { IDataObject } from 'n8n-workflow';
 import { parse } from 'qs';
 
-import { parseDeliveryBody } from '../nodes/ActiveCampaignTrigger/parse';
+import { parseDeliveryBody } from '../nodes/ActiveCampaignTrigger/delivery/parse';
 
 import {
 	checkAndRemember,
@@ -17,7 +17,7 @@ import {
 	recordDelivery,
 	type DedupOptions,
 	type PersistedDedupState,
-} from '../nodes/ActiveCampaignTrigger/dedup';
+} from '../nodes/ActiveCampaignTrigger/delivery/dedup';
 
 const HOUR = 60 * 60 * 1000;
 const T0 = Date.UTC(2024, 4, 14, 9, 21, 7);

@@ -4,9 +4,9 @@
  * lifecycle functions the node's webhookMethods call, in the order n8n calls them. After every step the
  * simulator must hold exactly what should exist: 0 orphans, 0 duplicates, the right url/events/sources/lists.
  */
-import type { WebhookFields } from '../nodes/ActiveCampaignTrigger/apiClient';
+import type { WebhookFields } from '../nodes/ActiveCampaignTrigger/lifecycle/apiClient';
 import { EVENT_IDS, SOURCE_IDS, isListScoped } from '../nodes/ActiveCampaignTrigger/catalog';
-import { deliveryUrl } from '../nodes/ActiveCampaignTrigger/deliveryUrl';
+import { deliveryUrl } from '../nodes/ActiveCampaignTrigger/lifecycle/deliveryUrl';
 import {
 	desiredWebhooks,
 	ensureSubscriptions,
@@ -14,7 +14,7 @@ import {
 	removeSubscriptions,
 	type Ownership,
 	type SubscriptionMemory,
-} from '../nodes/ActiveCampaignTrigger/reconcile';
+} from '../nodes/ActiveCampaignTrigger/lifecycle/reconcile';
 import { ActiveCampaignSimulator, type Fault, type SimulatedWebhook } from './simulator/ActiveCampaignSimulator';
 import { fastClient } from './support/fetchTransport';
 

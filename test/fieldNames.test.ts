@@ -2,7 +2,7 @@
  * Custom fields by name: the mapping (fieldNames.ts), the per-credential cache and its refresh rules, the API
  * listings against the simulator, and the node's webhook() in n8n-core's context with the option on.
  */
-import { ActiveCampaignClient } from '../nodes/ActiveCampaignTrigger/apiClient';
+import { ActiveCampaignClient } from '../nodes/ActiveCampaignTrigger/lifecycle/apiClient';
 import {
 	NAMES_RETRY_MS,
 	NAMES_TTL_MS,
@@ -11,7 +11,7 @@ import {
 	forgetFieldNames,
 	nameFields,
 	type FieldNames,
-} from '../nodes/ActiveCampaignTrigger/fieldNames';
+} from '../nodes/ActiveCampaignTrigger/delivery/fieldNames';
 import { DELIVERY_BODIES } from './fixtures/deliveryBodies';
 import { ActiveCampaignSimulator, DEFAULT_CONTACT_FIELDS } from './simulator/ActiveCampaignSimulator';
 import { activate, deliverToNode, type TriggerSetup } from './support/n8nContext';

@@ -1,6 +1,6 @@
 import * as fc from 'fast-check';
 
-import { DEFAULT_PARSE_LIMITS, parseDeliveryBody, parseFormWithQs, readBracketKeys } from '../nodes/ActiveCampaignTrigger/parse';
+import { DEFAULT_PARSE_LIMITS, parseDeliveryBody, parseFormWithQs, readBracketKeys } from '../nodes/ActiveCampaignTrigger/delivery/parse';
 import { DELIVERY_BODIES } from './fixtures/deliveryBodies';
 
 /**

@@ -1,8 +1,8 @@
 import * as fc from 'fast-check';
 
-import { toItem } from '../nodes/ActiveCampaignTrigger/normalise';
-import { readDateTime } from '../nodes/ActiveCampaignTrigger/schemas';
-import { DEFAULT_PARSE_LIMITS, parseDeliveryBody, type ParseLimits } from '../nodes/ActiveCampaignTrigger/parse';
+import { toItem } from '../nodes/ActiveCampaignTrigger/delivery/normalise';
+import { readDateTime } from '../nodes/ActiveCampaignTrigger/delivery/schemas';
+import { DEFAULT_PARSE_LIMITS, parseDeliveryBody, type ParseLimits } from '../nodes/ActiveCampaignTrigger/delivery/parse';
 import { DELIVERY_BODIES } from './fixtures/deliveryBodies';
 
 /**

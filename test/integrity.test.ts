@@ -4,9 +4,9 @@
  * contexts against the simulator over HTTP; the same cases run in a real n8n in test/e2e/integrity.e2e.test.ts.
  */
 import { API_BASE_EXPRESSION } from '../credentials/ActiveCampaignTriggerApi.credentials';
-import { normaliseApiUrl } from '../nodes/ActiveCampaignTrigger/apiClient';
-import { parseDeliveryBody } from '../nodes/ActiveCampaignTrigger/parse';
-import { secretHash } from '../nodes/ActiveCampaignTrigger/secret';
+import { normaliseApiUrl } from '../nodes/ActiveCampaignTrigger/lifecycle/apiClient';
+import { parseDeliveryBody } from '../nodes/ActiveCampaignTrigger/delivery/parse';
+import { secretHash } from '../nodes/ActiveCampaignTrigger/lifecycle/secret';
 import { DEFAULT_WINDOW_MINUTES, readSettings } from '../nodes/ActiveCampaignTrigger/settings';
 import { DELIVERY_BODIES } from './fixtures/deliveryBodies';
 import { WEBHOOK_ID, activate, deactivate, deliverToNode, runLifecycle, trigger as triggerNode, type TriggerSetup } from './support/n8nContext';

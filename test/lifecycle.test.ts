@@ -2,8 +2,8 @@
  * The node's webhookMethods, run in n8n-core's real HookContext, over real HTTP against the simulator.
  */
 import { ActiveCampaignTrigger } from '../nodes/ActiveCampaignTrigger/ActiveCampaignTrigger.node';
-import { secretHash } from '../nodes/ActiveCampaignTrigger/secret';
-import { forgetKnownSecrets } from '../nodes/ActiveCampaignTrigger/subscription';
+import { secretHash } from '../nodes/ActiveCampaignTrigger/lifecycle/secret';
+import { forgetKnownSecrets } from '../nodes/ActiveCampaignTrigger/lifecycle/subscription';
 
 import { WEBHOOK_ID, activate, deactivate, hookContext, runLifecycle, type TriggerSetup } from './support/n8nContext';
 import { simulatorPerFile } from './support/simulatorPerFile';

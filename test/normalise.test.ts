@@ -1,6 +1,6 @@
 import { EVENT_IDS } from '../nodes/ActiveCampaignTrigger/catalog';
-import { toItem, type DeliveryItem } from '../nodes/ActiveCampaignTrigger/normalise';
-import { parseDeliveryBody } from '../nodes/ActiveCampaignTrigger/parse';
+import { toItem, type DeliveryItem } from '../nodes/ActiveCampaignTrigger/delivery/normalise';
+import { parseDeliveryBody } from '../nodes/ActiveCampaignTrigger/delivery/parse';
 import { DELIVERY_BODIES, readExpectedItem } from './fixtures/deliveryBodies';
 
 const FORM = 'application/x-www-form-urlencoded';

@@ -1,4 +1,4 @@
-import { DEFAULT_PARSE_LIMITS, parseDeliveryBody, type ParseResult } from '../nodes/ActiveCampaignTrigger/parse';
+import { DEFAULT_PARSE_LIMITS, parseDeliveryBody, type ParseResult } from '../nodes/ActiveCampaignTrigger/delivery/parse';
 import { DELIVERY_BODIES } from './fixtures/deliveryBodies';
 
 const FORM = 'application/x-www-form-urlencoded';

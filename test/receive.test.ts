@@ -5,7 +5,7 @@
 import type { INodeProperties } from 'n8n-workflow';
 
 import { EVENT_IDS } from '../nodes/ActiveCampaignTrigger/catalog';
-import { secretHash } from '../nodes/ActiveCampaignTrigger/secret';
+import { secretHash } from '../nodes/ActiveCampaignTrigger/lifecycle/secret';
 import { CREDENTIAL_REUSE_MS } from '../nodes/ActiveCampaignTrigger/settings';
 import { DELIVERY_BODIES, readExpectedItem } from './fixtures/deliveryBodies';
 import { activate, deliverToNode, hookContext, trigger as triggerNode, type TriggerSetup } from './support/n8nContext';

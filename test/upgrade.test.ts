@@ -6,8 +6,8 @@
 import { readFileSync } from 'fs';
 import * as path from 'path';
 
-import { recordDelivery } from '../nodes/ActiveCampaignTrigger/dedup';
-import { decideDelivery, type Decision } from '../nodes/ActiveCampaignTrigger/receive';
+import { recordDelivery } from '../nodes/ActiveCampaignTrigger/delivery/dedup';
+import { decideDelivery, type Decision } from '../nodes/ActiveCampaignTrigger/delivery/receive';
 import { DELIVERY_BODIES } from './fixtures/deliveryBodies';
 import { EVERY_EVENT_SETTINGS } from './support/receiveSettings';
 import { REPO_ROOT } from './support/repository';

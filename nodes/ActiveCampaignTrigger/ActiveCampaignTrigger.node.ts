@@ -12,13 +12,13 @@ import {
 
 import { EVENT_CATALOG } from './catalog';
 import { properties } from './description';
-import { fieldNamesFor } from './fieldNames';
-import { ActiveCampaignApiError, isNetworkError, settle } from './apiClient';
-import { ensureSubscriptions } from './reconcile';
-import { receiveDelivery } from './receive';
-import { redact } from './secret';
+import { fieldNamesFor } from './delivery/fieldNames';
+import { ActiveCampaignApiError, isNetworkError, settle } from './lifecycle/apiClient';
+import { ensureSubscriptions } from './lifecycle/reconcile';
+import { receiveDelivery } from './delivery/receive';
+import { redact } from './lifecycle/secret';
 import { MIN_PASTED_SECRET_LENGTH, readQueryAuth, readRedisSettings, readSettings } from './settings';
-import { claimNodeState, clientFor, fieldNamesSource, ownSecret, removeRegisteredWebhooks, subscriptionSetup, toNodeError } from './subscription';
+import { claimNodeState, clientFor, fieldNamesSource, ownSecret, removeRegisteredWebhooks, subscriptionSetup, toNodeError } from './lifecycle/subscription';
 
 export class ActiveCampaignTrigger implements INodeType {
 	description: INodeTypeDescription = {

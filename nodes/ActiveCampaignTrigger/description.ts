@@ -1,7 +1,7 @@
 import type { INodeProperties } from 'n8n-workflow';
 
 import { EVENT_CATALOG, SOURCES } from './catalog';
-import { MAX_WINDOW_MINUTES } from './dedup';
+import { MAX_WINDOW_MINUTES } from './delivery/dedup';
 
 export const OWN_CREDENTIAL = 'activeCampaignTriggerApi';
 /** n8n's built-in ActiveCampaign credential: same fields and header, so users need not enter their key twice. */

@@ -4,9 +4,9 @@
 import type { ICredentialDataDecryptedObject, IDataObject, IHookFunctions, INode, IWebhookFunctions } from 'n8n-workflow';
 
 import { SOURCE_IDS } from './catalog';
-import { DEFAULT_WINDOW_MS, MAX_WINDOW_MINUTES } from './dedup';
-import type { FieldKeys } from './fieldNames';
-import type { RedisSettings } from './redisStore';
+import { DEFAULT_WINDOW_MS, MAX_WINDOW_MINUTES } from './delivery/dedup';
+import type { FieldKeys } from './delivery/fieldNames';
+import type { RedisSettings } from './delivery/redisStore';
 
 /**
  * - `subscriptions`: webhooks registered through the API on activation (standard events).

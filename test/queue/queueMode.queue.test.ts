@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { closeRedisConnections } from '../../nodes/ActiveCampaignTrigger/redisStore';
+import { closeRedisConnections } from '../../nodes/ActiveCampaignTrigger/delivery/redisStore';
 import { REPO_ROOT, n8nUserFolder, packPackage, type N8nMajor } from '../e2e/harness';
 import { withContactId } from '../e2e/scenarioSupport';
 import { DELIVERY_BODIES } from '../fixtures/deliveryBodies';

@@ -2,8 +2,8 @@
  * The node's webhook() with the Redis dedup store, in n8n-core's real WebhookContext against a real Redis:
  * n8n answers, the claim is settled by that answer, and static data is never written per event.
  */
-import { settling } from '../../nodes/ActiveCampaignTrigger/receive';
-import { closeRedisConnections, forgetSettledHere } from '../../nodes/ActiveCampaignTrigger/redisStore';
+import { settling } from '../../nodes/ActiveCampaignTrigger/delivery/receive';
+import { closeRedisConnections, forgetSettledHere } from '../../nodes/ActiveCampaignTrigger/delivery/redisStore';
 import { DELIVERY_BODIES } from '../fixtures/deliveryBodies';
 import { activate, deliverToNode, type TriggerSetup } from '../support/n8nContext';
 import { TRIGGER_STATE_KEY as STATE_KEY } from '../support/triggerNode';

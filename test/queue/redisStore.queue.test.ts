@@ -20,7 +20,7 @@ import {
 	waitingCopies,
 	type Claim,
 	type RedisSettings,
-} from '../../nodes/ActiveCampaignTrigger/redisStore';
+} from '../../nodes/ActiveCampaignTrigger/delivery/redisStore';
 import { OwnRedis } from './redisServer';
 import { withTwinWait } from './twinWait';
 import { RecordingLog } from '../support/recordingLog';

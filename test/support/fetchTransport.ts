@@ -4,7 +4,7 @@
  */
 import { stringify } from 'qs';
 
-import { ActiveCampaignClient, type RetryPolicy, type SendRequest } from '../../nodes/ActiveCampaignTrigger/apiClient';
+import { ActiveCampaignClient, type RetryPolicy, type SendRequest } from '../../nodes/ActiveCampaignTrigger/lifecycle/apiClient';
 
 export function fetchTransport(apiUrl: string, apiKey: string): SendRequest {
 	return async (request) => {

@@ -1,5 +1,5 @@
 import { EVENT_IDS, SOURCE_IDS } from '../../nodes/ActiveCampaignTrigger/catalog';
-import { DEFAULT_WINDOW_MS } from '../../nodes/ActiveCampaignTrigger/dedup';
+import { DEFAULT_WINDOW_MS } from '../../nodes/ActiveCampaignTrigger/delivery/dedup';
 import type { ReceiveSettings } from '../../nodes/ActiveCampaignTrigger/settings';
 
 /** A subscriptions node that chose every event, source and list, with the default options (static-data store). */

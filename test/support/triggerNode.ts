@@ -4,7 +4,7 @@
  * Shared by the tests, the end-to-end suite, the demo and the bench.
  */
 import { ActiveCampaignTrigger } from '../../nodes/ActiveCampaignTrigger/ActiveCampaignTrigger.node';
-import { secretHash } from '../../nodes/ActiveCampaignTrigger/secret';
+import { secretHash } from '../../nodes/ActiveCampaignTrigger/lifecycle/secret';
 
 /** package.json's `name` (test/package.test.ts checks the manifest). */
 const PACKAGE_NAME = 'n8n-nodes-activecampaign-trigger';

@@ -6,7 +6,7 @@ import {
 	retryAfter,
 	type ApiRequest,
 	type ApiResponse,
-} from '../../nodes/ActiveCampaignTrigger/apiClient';
+} from '../../nodes/ActiveCampaignTrigger/lifecycle/apiClient';
 import { NodeApiError, type INode, type JsonObject } from 'n8n-workflow';
 
 /** A transport answering from a script, recording requests and the client's waits. */

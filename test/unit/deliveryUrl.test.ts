@@ -4,8 +4,8 @@ import {
 	UndeliverableUrlError,
 	deliveryUrl,
 	ownerOf,
-} from '../../nodes/ActiveCampaignTrigger/deliveryUrl';
-import { newSecret, redact, secretHash, secretsMatch } from '../../nodes/ActiveCampaignTrigger/secret';
+} from '../../nodes/ActiveCampaignTrigger/lifecycle/deliveryUrl';
+import { newSecret, redact, secretHash, secretsMatch } from '../../nodes/ActiveCampaignTrigger/lifecycle/secret';
 
 describe('assertDeliverable', () => {
 	it('accepts an https URL on the default port', () => {

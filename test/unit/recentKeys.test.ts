@@ -1,4 +1,4 @@
-import { RecentKeys } from '../../nodes/ActiveCampaignTrigger/recentKeys';
+import { RecentKeys } from '../../nodes/ActiveCampaignTrigger/delivery/recentKeys';
 
 describe('RecentKeys', () => {
 	it('forgets the oldest keys beyond its limit; setting a key again makes it the newest', () => {

@@ -3,7 +3,7 @@ import {
 	ActiveCampaignClient,
 	type RemoteWebhook,
 	type WebhookFields,
-} from '../../nodes/ActiveCampaignTrigger/apiClient';
+} from '../../nodes/ActiveCampaignTrigger/lifecycle/apiClient';
 import {
 	desiredWebhooks,
 	differingFields,
@@ -11,7 +11,7 @@ import {
 	planReconcile,
 	removeOwned,
 	type Ownership,
-} from '../../nodes/ActiveCampaignTrigger/reconcile';
+} from '../../nodes/ActiveCampaignTrigger/lifecycle/reconcile';
 
 const NODE_PATH = 'abc/webhook';
 const ENDPOINT = `https://n8n.example.test/webhook/${NODE_PATH}`;

@@ -1,7 +1,7 @@
 import { NodeApiError, NodeOperationError, type INode } from 'n8n-workflow';
 
-import { ActiveCampaignApiError } from '../../nodes/ActiveCampaignTrigger/apiClient';
-import { toNodeError } from '../../nodes/ActiveCampaignTrigger/subscription';
+import { ActiveCampaignApiError } from '../../nodes/ActiveCampaignTrigger/lifecycle/apiClient';
+import { toNodeError } from '../../nodes/ActiveCampaignTrigger/lifecycle/subscription';
 
 const node: INode = {
 	id: 'node-1',

@@ -15,13 +15,13 @@ import {
 } from 'n8n-workflow';
 
 import { ActiveCampaignApiError, ActiveCampaignClient, normaliseApiUrl, type ApiResponse } from './apiClient';
-import { isListScoped } from './catalog';
-import { NO_API_CREDENTIAL, OWN_CREDENTIAL } from './description';
+import { isListScoped } from '../catalog';
+import { NO_API_CREDENTIAL, OWN_CREDENTIAL } from '../description';
 import { SECRET_PARAMETER, UndeliverableUrlError, assertDeliverable, deliveryUrl, parseUrl } from './deliveryUrl';
-import { buildFieldNames, type FieldNames } from './fieldNames';
+import { buildFieldNames, type FieldNames } from '../delivery/fieldNames';
 import { RemovalError, desiredWebhooks, isOwned, pathOf, removeSubscriptions, type Ownership, type SubscriptionMemory } from './reconcile';
 import { newSecret, redact, secretHash, secretsMatch } from './secret';
-import { credentialKey, nodeParameter, nodeState, type NodeState, type ReceiveSettings } from './settings';
+import { credentialKey, nodeParameter, nodeState, type NodeState, type ReceiveSettings } from '../settings';
 
 export type Slot = 'production' | 'test';
 

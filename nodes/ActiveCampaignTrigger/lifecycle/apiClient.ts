@@ -9,7 +9,7 @@
  * caught and re-thrown, so no error leaves this module half-mapped.
  */
 import { parseUrl } from './deliveryUrl';
-import { tagOf, type NamedField } from './fieldNames';
+import { tagOf, type NamedField } from '../delivery/fieldNames';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 

@@ -20,7 +20,7 @@ import {
 	type RemoteWebhook,
 	type WebhookFields,
 } from './apiClient';
-import { isListScoped } from './catalog';
+import { isListScoped } from '../catalog';
 import { ownerOf, parseUrl } from './deliveryUrl';
 
 export interface ReconcilePlan {

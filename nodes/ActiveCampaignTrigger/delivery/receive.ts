@@ -4,18 +4,18 @@
  */
 import type { IDataObject, INode, INodeExecutionData, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
 
-import { settle } from './apiClient';
-import { isListScoped, SOURCE_IDS } from './catalog';
+import { settle } from '../lifecycle/apiClient';
+import { isListScoped, SOURCE_IDS } from '../catalog';
 import { asSentFingerprint, fingerprint, formFingerprint, recordDelivery } from './dedup';
-import { SECRET_PARAMETER } from './deliveryUrl';
+import { SECRET_PARAMETER } from '../lifecycle/deliveryUrl';
 import { NAMES_WAIT_MS, fieldNamesFor, nameFields } from './fieldNames';
 import { toItem, type DeliveryItem } from './normalise';
-import { Outage } from './outage';
+import { Outage } from '../outage';
 import { parseDeliveryBody } from './parse';
-import { secretsMatch, type ExpectedSecret } from './secret';
+import { secretsMatch, type ExpectedSecret } from '../lifecycle/secret';
 import { claimDelivery, dedupKey, type Settle } from './redisStore';
-import { fieldNamesSource, legacySecretOf, storedSecretHash } from './subscription';
-import { slottedDelay } from './timers';
+import { fieldNamesSource, legacySecretOf, storedSecretHash } from '../lifecycle/subscription';
+import { slottedDelay } from '../timers';
 import {
 	QUERY_AUTH_CREDENTIAL,
 	forgetReusedCredential,
@@ -25,7 +25,7 @@ import {
 	readSettings,
 	type NodeState,
 	type ReceiveSettings,
-} from './settings';
+} from '../settings';
 
 export type Outcome =
 	| { action: 'reject'; status: number; reason: string }

@@ -12,8 +12,8 @@
  * load at most NAMES_WAIT_MS; the API down or slow never fails one: what cannot be named keeps its id (or
  * tag), and one warning is logged per outage. Nothing is ever dropped.
  */
-import { Outage, type NodeLog } from './outage';
-import { delay } from './timers';
+import { Outage, type NodeLog } from '../outage';
+import { delay } from '../timers';
 
 export type FieldKeys = 'id' | 'tag' | 'title';
 

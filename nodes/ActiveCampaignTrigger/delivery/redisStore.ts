@@ -28,9 +28,9 @@ import { randomBytes } from 'node:crypto';
 // eslint-disable-next-line @n8n/community-nodes/no-restricted-imports
 import Redis from 'ioredis';
 
-import { Outage, type NodeLog } from './outage';
+import { Outage, type NodeLog } from '../outage';
 import { RecentKeys } from './recentKeys';
-import { delay, slottedDelay } from './timers';
+import { delay, slottedDelay } from '../timers';
 
 export const KEY_PREFIX = 'n8n-nodes-activecampaign-trigger:dedup:';
 
