@@ -19,7 +19,7 @@ const SCOPE = 'bench:p2';
  * module: each call loads a new one, with its own empty map.
  */
 function freshDedupModule(): DedupModule {
-	const file = require.resolve('../nodes/ActiveCampaignTrigger/dedup');
+	const file = require.resolve('../nodes/ActiveCampaignTrigger/delivery/dedup');
 	delete require.cache[file];
 	const loaded = require(file) as DedupModule;
 	delete require.cache[file];
