@@ -12,18 +12,22 @@ export async function delay(ms: number): Promise<void> {
 
 /** Calls that start within the same slot share one timer. */
 const SLOT_MS = 50;
-const slots = new Map<number, { slot: number; passed: Promise<void> }>();
+const slots = new Map<string, { slot: number; passed: Promise<void> }>();
 
 /**
  * Resolves `ms` to `ms` + 50 from now, with one timer for every call in the same 50 ms: a timer per
- * delivery cost a fifth of the node's time in a busy webhook process (P5's profile).
+ * delivery cost a fifth of the node's time in a busy webhook process (P5's profile). `thenPendingIo`: only
+ * after the event loop has also read what arrived meanwhile (a 0 ms timer runs in the loop's next turn, after
+ * its poll for I/O), one more timer per slot.
  */
-export async function slottedDelay(ms: number): Promise<void> {
+export async function slottedDelay(ms: number, options: { thenPendingIo?: boolean } = {}): Promise<void> {
 	const slot = Math.floor(performance.now() / SLOT_MS);
-	let shared = slots.get(ms);
+	const key = `${ms}${options.thenPendingIo === true ? '+io' : ''}`;
+	let shared = slots.get(key);
 	if (shared?.slot !== slot) {
-		shared = { slot, passed: delay(ms + SLOT_MS) };
-		slots.set(ms, shared);
+		const passed = delay(ms + SLOT_MS);
+		shared = { slot, passed: options.thenPendingIo === true ? passed.then(async () => await delay(0)) : passed };
+		slots.set(key, shared);
 	}
 	await shared.passed;
 }

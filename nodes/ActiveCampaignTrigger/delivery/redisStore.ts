@@ -228,9 +228,14 @@ export function dedupKey(scope: string, fingerprint: string): string {
 	return `${KEY_PREFIX}${scope}:${fingerprint}`;
 }
 
-/** The command's answer, or TIMED_OUT once its deadline passed; the command carries on and may land. */
+/**
+ * The command's answer, or TIMED_OUT once its deadline passed; the command carries on and may land. The deadline
+ * gives pending I/O one turn first: after the event loop was blocked past it (n8n 2.x building an expression
+ * isolate, say), Node runs due timers before it reads the sockets, and an answer that came in meanwhile would
+ * lose to the timer (a copy emitted unclaimed: a second run, seen once in the queue suite).
+ */
 async function withinTimeout<T>(command: Promise<T>): Promise<T | typeof TIMED_OUT> {
-	return await Promise.race([command, slottedDelay(COMMAND_TIMEOUT_MS).then((): typeof TIMED_OUT => TIMED_OUT)]);
+	return await Promise.race([command, slottedDelay(COMMAND_TIMEOUT_MS, { thenPendingIo: true }).then((): typeof TIMED_OUT => TIMED_OUT)]);
 }
 
 /**
