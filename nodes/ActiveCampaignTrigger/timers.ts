@@ -12,7 +12,9 @@ export async function delay(ms: number): Promise<void> {
 
 /** Calls that start within the same slot share one timer. */
 const SLOT_MS = 50;
-const slots = new Map<string, { slot: number; passed: Promise<void> }>();
+type Slots = Map<number, { slot: number; passed: Promise<void> }>;
+const slots: Slots = new Map();
+const slotsThenPendingIo: Slots = new Map();
 
 /**
  * Resolves `ms` to `ms` + 50 from now, with one timer for every call in the same 50 ms: a timer per
@@ -22,12 +24,13 @@ const slots = new Map<string, { slot: number; passed: Promise<void> }>();
  */
 export async function slottedDelay(ms: number, options: { thenPendingIo?: boolean } = {}): Promise<void> {
 	const slot = Math.floor(performance.now() / SLOT_MS);
-	const key = `${ms}${options.thenPendingIo === true ? '+io' : ''}`;
-	let shared = slots.get(key);
-	if (shared?.slot !== slot) {
+	const thenPendingIo = options.thenPendingIo === true;
+	const shared = thenPendingIo ? slotsThenPendingIo : slots;
+	let current = shared.get(ms);
+	if (current?.slot !== slot) {
 		const passed = delay(ms + SLOT_MS);
-		shared = { slot, passed: options.thenPendingIo === true ? passed.then(async () => await delay(0)) : passed };
-		slots.set(key, shared);
+		current = { slot, passed: thenPendingIo ? passed.then(async () => await delay(0)) : passed };
+		shared.set(ms, current);
 	}
-	await shared.passed;
+	await current.passed;
 }
