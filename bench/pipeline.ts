@@ -8,13 +8,13 @@ import { parse as qsParse } from 'qs';
 import { buildFieldNames, nameFields } from '../nodes/ActiveCampaignTrigger/delivery/fieldNames';
 import type { DeliveryItem } from '../nodes/ActiveCampaignTrigger/delivery/normalise';
 import { decideDelivery, type Decision } from '../nodes/ActiveCampaignTrigger/delivery/receive';
-import { newSecret } from '../nodes/ActiveCampaignTrigger/lifecycle/secret';
+import { nextSecret } from '../nodes/ActiveCampaignTrigger/lifecycle/secret';
 import { EVERY_EVENT_SETTINGS } from '../test/support/receiveSettings';
 
 import type { BodyTemplate } from './bodies';
 import { compareInterleaved, type Comparison } from './measure';
 
-const SECRET = newSecret();
+const SECRET = nextSecret('bench-api-key', { workflowId: 'bench', nodeId: 'bench' }, undefined);
 const CONTENT_TYPE = 'application/x-www-form-urlencoded';
 
 /** One trigger node's view of the pipeline: its dedup scope, its static data and its clock. */

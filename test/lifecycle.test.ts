@@ -5,7 +5,8 @@ import { ActiveCampaignTrigger } from '../nodes/ActiveCampaignTrigger/ActiveCamp
 import { secretHash } from '../nodes/ActiveCampaignTrigger/lifecycle/secret';
 import { forgetKnownSecrets } from '../nodes/ActiveCampaignTrigger/lifecycle/subscription';
 
-import { WEBHOOK_ID, activate, deactivate, hookContext, runLifecycle, type TriggerSetup } from './support/n8nContext';
+import { DELIVERY_BODIES } from './fixtures/deliveryBodies';
+import { WEBHOOK_ID, activate, deactivate, deliverToNode, hookContext, runLifecycle, type TriggerSetup } from './support/n8nContext';
 import { simulatorPerFile } from './support/simulatorPerFile';
 import { TRIGGER_STATE_KEY, deliverySecretOf } from './support/triggerNode';
 
@@ -231,6 +232,77 @@ describe('activation', () => {
 		expect(Date.now() - started).toBeGreaterThanOrEqual(900);
 		expect(simulator().requests.filter((request) => request.method === 'POST')).toHaveLength(2);
 		expect(simulator().webhooks()).toHaveLength(1);
+	});
+});
+
+describe('deliveries before n8n has saved a new secret', () => {
+	// n8n saves static data after the activation; ActiveCampaign may deliver to the new URL before that. Each
+	// test activates with `trigger` (n8n's copy in memory) and delivers with the static data as saved before.
+	const subscribe = DELIVERY_BODIES.find((body) => body.event === 'subscribe')!.body;
+	let contactId = 7000;
+	/** Each call a new event (a new contact id): a repeat would be dropped as a duplicate. */
+	const emittedFor = async (trigger: TriggerSetup, staticData: TriggerSetup['staticData'], secret: string | undefined) => {
+		const body = subscribe.replace(/contact%5Bid%5D=\d+/, `contact%5Bid%5D=${++contactId}`);
+		const { result, response } = await deliverToNode({ ...trigger, staticData }, { body, query: { secret } });
+		return { status: response.status ?? 200, items: (result.workflowData ?? []).flat().length };
+	};
+	const snapshot = (trigger: TriggerSetup) => JSON.parse(JSON.stringify(trigger.staticData)) as TriggerSetup['staticData'];
+
+	it('accepts a delivery to the first URL while static data holds no secret yet, and only that URL', async () => {
+		const trigger = setup();
+		await activate(trigger);
+		const secret = secretOf(trigger)!;
+		expect(await emittedFor(trigger, {}, secret)).toEqual({ status: 200, items: 1 });
+		const forged = `${secret.slice(0, 31)}${secret.endsWith('A') ? 'B' : 'A'}`;
+		expect(await emittedFor(trigger, {}, forged)).toEqual({ status: 401, items: 0 });
+		// Another key derives another secret: one activated with it is not accepted under this key.
+		const otherKey: TriggerSetup = { ...setup(), credentials: { ...setup().credentials, apiKey: 'another-key' } };
+		expect(await emittedFor(otherKey, {}, secret)).toEqual({ status: 401, items: 0 });
+	});
+
+	it('accepts a delivery to a new URL while static data still holds the old hash, and refuses the old URL once the new hash is saved', async () => {
+		const trigger = setup();
+		await activate(trigger);
+		const oldSecret = secretOf(trigger)!;
+		simulator().removeWebhook(simulator().webhooks()[0].id);
+		forgetKnownSecrets();
+		const saved = snapshot(trigger);
+		await activate(trigger);
+		const newSecret = secretOf(trigger)!;
+		expect(newSecret).not.toBe(oldSecret);
+		expect(await emittedFor(trigger, saved, newSecret)).toEqual({ status: 200, items: 1 });
+		expect(await emittedFor(trigger, snapshot(trigger), oldSecret)).toEqual({ status: 401, items: 0 });
+	});
+
+	it('accepts the new URL of a workflow activated with static data copied from another node, which it discarded', async () => {
+		const original = setup();
+		await activate(original);
+		const copied = snapshot(original);
+		const copy: TriggerSetup = { ...setup(), workflowId: 'wf-copy', staticData: snapshot(original) };
+		await activate(copy);
+		const copySecret = deliverySecretOf(stateOf(copy), simulator().webhooks().map(({ url }) => url))!;
+		expect(copySecret).not.toBe(secretOf(original));
+		expect(await emittedFor(copy, copied, copySecret)).toEqual({ status: 200, items: 1 });
+		// Once the copy's own state is saved, the original's secret is no secret of the copy's.
+		expect(await emittedFor(copy, snapshot(copy), secretOf(original))).toEqual({ status: 401, items: 0 });
+	});
+
+	it('derives nothing while a secret 0.1.x kept in static data is in use', async () => {
+		// The secret a first activation of this node derives, which a 0.1.x state must not accept.
+		const fresh = setup();
+		await activate(fresh);
+		const derived = secretOf(fresh)!;
+		await deactivate(fresh);
+		forgetKnownSecrets();
+
+		const legacy = 'a-secret-version-0.1.x-kept-here';
+		const trigger = setup();
+		trigger.staticData[TRIGGER_STATE_KEY] = { secret: legacy };
+		const saved = snapshot(trigger);
+		await activate(trigger);
+		expect(secretOf(trigger)).toBe(legacy);
+		expect(await emittedFor(trigger, saved, legacy)).toEqual({ status: 200, items: 1 });
+		expect(await emittedFor(trigger, saved, derived)).toEqual({ status: 401, items: 0 });
 	});
 });
 

@@ -165,7 +165,7 @@ async function runStep(context: IHookFunctions, allowCreate: boolean): Promise<b
 	const before = { secretHash: setup.state.secretHash, secret: setup.state.secret };
 	let secret: string | undefined;
 	try {
-		secret = await ownSecret(setup.client, setup.state, setup.ownership);
+		secret = await ownSecret(context, setup);
 		return await ensureSubscriptions(setup.client, setup.desired(secret), setup.ownership, setup.memory, {
 			allowCreate,
 			// A failed request's message may quote ActiveCampaign's answer, which may quote the delivery URL.

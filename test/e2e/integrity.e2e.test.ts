@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { DELIVERY_BODIES } from '../fixtures/deliveryBodies';
-import { ActiveCampaignSimulator, type SimulatedWebhook } from '../simulator/ActiveCampaignSimulator';
+import { ActiveCampaignSimulator, type DeliveryResult, type SimulatedWebhook } from '../simulator/ActiveCampaignSimulator';
 import { TRIGGER_NAME, TRIGGER_STATE_KEY, TRIGGER_VERSION } from '../support/triggerNode';
 import { REPO_ROOT, n8nUserFolder, packPackage, startN8n, type N8nInstance, type N8nMajor } from './harness';
 import { canonicalJson, isDuplicateAnswer, pastedWorkflow, triggerWorkflow, waitFor, withContactId } from './scenarioSupport';
@@ -31,6 +31,7 @@ const WEBHOOK_IDS = {
 	unreadCustom: '0a1b2c3d-0000-4000-8000-00000000000c',
 	unreadAutomationV1: '0a1b2c3d-0000-4000-8000-00000000000d',
 	unreadCustomV1: '0a1b2c3d-0000-4000-8000-00000000000e',
+	earlyEvent: '0a1b2c3d-0000-4000-8000-00000000000f',
 };
 /** The pasted kinds' default dedup window is one minute; a repeat is sent after this long. */
 const PASTED_WINDOW_MS = 60_000;
@@ -185,6 +186,36 @@ describe.each<N8nMajor>(['v1', 'v2'])('n8n %s: every event exactly once, to the 
 		expect(executions.map((execution) => execution.items[0]?.event).sort()).toEqual(['deal_add', 'subscribe', 'update']);
 		await n8n.deactivate(workflowId);
 		await waitFor('the list webhooks to go', () => (mine().length === 0 ? true : undefined));
+	});
+
+	it('an event ActiveCampaign delivers before it has answered the webhook\'s creation runs once, also with a new secret', async () => {
+		const workflowId = await n8n.importWorkflow(triggerWorkflow('Integrity: early event', WEBHOOK_IDS.earlyEvent, credentialId, { events: ['subscribe'] }));
+		/** Activates with one event delivered while ActiveCampaign holds back its answer to the webhook's POST. */
+		async function activateWithEarlyEvent(): Promise<number[]> {
+			let early: DeliveryResult[] = [];
+			simulator.beforeAnswer({ method: 'POST', path: '/api/3/webhooks' }, async () => {
+				early = await simulator.deliver(fresh('subscribe'));
+			});
+			await n8n.activate(workflowId);
+			return early.filter((result) => result.url.includes(WEBHOOK_IDS.earlyEvent)).map((result) => result.status);
+		}
+		// First activation: n8n saves the secret's hash only after the node's create() has returned.
+		expect(await activateWithEarlyEvent()).toEqual([200]);
+		expect((await settledExecutions(workflowId, 1)).length).toBe(1);
+		const first = await waitFor('the webhook', () => simulator.webhooks().find(atPath(WEBHOOK_IDS.earlyEvent)));
+
+		// After a restart no webhook carries the secret and the process no longer knows it: the next activation makes a
+		// new one while static data still holds the old one's hash.
+		await n8n.deactivate(workflowId);
+		await waitFor('the webhook to go', () => (simulator.webhooks().some(atPath(WEBHOOK_IDS.earlyEvent)) ? undefined : true));
+		await n8n.restart();
+		expect(await activateWithEarlyEvent()).toEqual([200]);
+		const second = await waitFor('the new webhook', () => simulator.webhooks().find(atPath(WEBHOOK_IDS.earlyEvent)));
+		expect(new URL(second.url).searchParams.get('secret')).not.toBe(new URL(first.url).searchParams.get('secret'));
+		await simulator.deliver(fresh('subscribe'));
+		expect((await settledExecutions(workflowId, 3)).length).toBe(3);
+		await n8n.deactivate(workflowId);
+		await waitFor('the webhook to go', () => (simulator.webhooks().some(atPath(WEBHOOK_IDS.earlyEvent)) ? undefined : true));
 	});
 
 	it('custom-object kind: any well-formed JSON body runs, never 400', async () => {

@@ -535,6 +535,22 @@ describe('faults', () => {
 		await expect(pending).rejects.toThrow('fetch failed');
 	});
 
+	it('runs a beforeAnswer action once, after the request is handled and before it is answered', async () => {
+		const seen: string[] = [];
+		simulator.beforeAnswer({ method: 'POST', path: '/api/3/webhooks' }, async () => {
+			seen.push(`webhooks while unanswered: ${simulator.webhooks().map((webhook) => webhook.id).join(',')}`);
+			expect((await call('GET', '/api/3/webhooks/1')).status).toBe(200);
+		});
+		expect((await call('POST', '/api/3/webhooks', { webhook: VALID })).status).toBe(201);
+		expect((await call('POST', '/api/3/webhooks', { webhook: VALID })).status).toBe(201);
+		expect(seen).toEqual(['webhooks while unanswered: 1']);
+		expect(simulator.requests.map((request) => `${request.method} ${request.path}`)).toEqual([
+			'POST /api/3/webhooks',
+			'GET /api/3/webhooks/1',
+			'POST /api/3/webhooks',
+		]);
+	});
+
 	it('with applyFirst, performs the operation and then answers the fault status', async () => {
 		simulator.injectFault({ method: 'POST', path: '/api/3/webhooks', status: 500, applyFirst: true });
 		expect(await call('POST', '/api/3/webhooks', { webhook: VALID })).toEqual({

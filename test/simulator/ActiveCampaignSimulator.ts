@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { EVENT_IDS } from '../../nodes/ActiveCampaignTrigger/catalog';
 import { SimulatedAccount, json, type ApiAnswer, type SimulatedField, type SimulatedList, type SimulatedWebhook } from './account';
 import { deliveryTarget, encodeDeliveryBody, readEnvelope, receivesEvent } from './delivery';
-import { FaultQueue, type Fault } from './faults';
+import { FaultQueue, matchesRequest, type Fault } from './faults';
 
 export type { SimulatedField, SimulatedWebhook } from './account';
 export type { Fault } from './faults';
@@ -101,6 +101,8 @@ export class ActiveCampaignSimulator {
 
 	private readonly faults = new FaultQueue();
 
+	private answerHooks: Array<{ match: { method: string; path: string | RegExp }; action: () => Promise<void> }> = [];
+
 	private constructor(
 		private readonly server: Server,
 		readonly apiUrl: string,
@@ -172,6 +174,14 @@ export class ActiveCampaignSimulator {
 
 	clearFaults(): void {
 		this.faults.clear();
+	}
+
+	/**
+	 * Runs `action` once, after the first request matching `method` and `path` is handled and before it is
+	 * answered: an event that happens in ActiveCampaign while the node is still waiting for the answer.
+	 */
+	beforeAnswer(match: { method: string; path: string | RegExp }, action: () => Promise<void>): void {
+		this.answerHooks.push({ match, action });
 	}
 
 	/** Empties `requests` in place. */
@@ -246,6 +256,11 @@ export class ActiveCampaignSimulator {
 		const answer = fault?.status !== undefined ? faultAnswer(fault.status, fault.retryAfter) : handle();
 		record.status = answer.status;
 		this.options.log?.(`${method} ${url.pathname}${url.search} -> ${answer.status}${faultNote}`);
+		const hook = this.answerHooks.find(({ match }) => matchesRequest(match, method, url.pathname));
+		if (hook !== undefined) {
+			this.answerHooks = this.answerHooks.filter((other) => other !== hook);
+			await hook.action();
+		}
 		send(response, answer);
 	}
 

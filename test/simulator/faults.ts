@@ -52,7 +52,7 @@ export class FaultQueue {
 
 	/** The fault for this request, if any, counting it as used once. */
 	take(method: string, pathname: string): Fault | undefined {
-		const entry = this.pending.find(({ fault }) => matches(fault, method, pathname));
+		const entry = this.pending.find(({ fault }) => matchesRequest(fault, method, pathname));
 		if (!entry) return undefined;
 		if (entry.toLetThrough > 0) {
 			entry.toLetThrough--;
@@ -64,7 +64,8 @@ export class FaultQueue {
 	}
 }
 
-function matches(fault: Fault, method: string, pathname: string): boolean {
+/** Whether a request matches a fault's (or a hook's) method and path; a missing one matches any. */
+export function matchesRequest(fault: Pick<Fault, 'method' | 'path'>, method: string, pathname: string): boolean {
 	if (fault.method !== undefined && fault.method.toUpperCase() !== method.toUpperCase()) return false;
 	if (fault.path === undefined) return true;
 	if (typeof fault.path === 'string') return fault.path === pathname;

@@ -14,7 +14,7 @@ import { Outage } from '../outage';
 import { parseDeliveryBody } from './parse';
 import { secretsMatch, type ExpectedSecret } from '../lifecycle/secret';
 import { claimDelivery, dedupKey, type Settle } from './redisStore';
-import { fieldNamesSource, legacySecretOf, storedSecretHash } from '../lifecycle/subscription';
+import { fieldNamesSource, legacySecretOf, pendingNextSecret, storedSecretHash } from '../lifecycle/subscription';
 import { slottedDelay } from '../timers';
 import {
 	QUERY_AUTH_CREDENTIAL,
@@ -222,10 +222,9 @@ export async function receiveDelivery(context: IWebhookFunctions): Promise<IWebh
 			now: Date.now(),
 		});
 	let decision = decide(secret);
-	if (isRefusedSecret(decision.outcome) && settings.kind !== 'subscriptions' && forgetReusedCredential(node, QUERY_AUTH_CREDENTIAL)) {
-		// The Query Auth credential may have been edited since this process read it: read it again before refusing.
-		const fresh = await readQueryAuth(context, true, node).catch(() => undefined);
-		if (fresh !== undefined) decision = decide(fresh);
+	if (isRefusedSecret(decision.outcome)) {
+		const again = await secretToTryAgain(context, node, settings, queryValue(context, secret.name));
+		if (again !== undefined) decision = decide(again);
 	}
 	if (decision.dedupState) state.dedup = decision.dedupState;
 	const claimed = decision.fingerprint === undefined ? undefined : await claimInRedis(context, node, settings, scope, decision);
@@ -278,6 +277,25 @@ function ownExpectedSecret(state: NodeState): ExpectedSecret {
 }
 
 const isRefusedSecret = (outcome: Outcome) => outcome.action === 'reject' && outcome.status === 401;
+
+/**
+ * Before a delivery is refused for its secret, the secret it may have been sent with after all: the Events
+ * kind's next secret, when this request read static data an activation has not yet saved (its URL looks like
+ * the node's own: 32 characters of base64url); or the pasted kinds' Query Auth credential read again, which may
+ * have been edited since this process read it (at most once a second per credential).
+ */
+async function secretToTryAgain(context: IWebhookFunctions, node: INode, settings: ReceiveSettings, given: unknown): Promise<{ name: string; value: ExpectedSecret } | undefined> {
+	if (settings.kind === 'subscriptions') {
+		if (typeof given !== 'string' || !OWN_SECRET_FORM.test(given)) return undefined;
+		const next = await pendingNextSecret(context, node).catch(() => undefined);
+		return next === undefined ? undefined : { name: SECRET_PARAMETER, value: next };
+	}
+	if (!forgetReusedCredential(node, QUERY_AUTH_CREDENTIAL)) return undefined;
+	return await readQueryAuth(context, true, node).catch(() => undefined);
+}
+
+/** What nextSecret makes. */
+const OWN_SECRET_FORM = /^[A-Za-z0-9_-]{32}$/;
 
 /** The item to emit, its custom fields keyed as "Custom Field Keys" says (fieldNames.ts). */
 async function itemWithFieldNames(context: IWebhookFunctions, node: INode, settings: ReceiveSettings, item: DeliveryItem): Promise<INodeExecutionData> {

@@ -344,7 +344,7 @@ export function forgetSettledHere(): void {
 	settledHere.clear();
 }
 
-/** Closes every pooled connection (tests, and a process that shuts down). */
+/** Closes every pooled connection (tests: n8n gives a webhook node no shutdown hook, so a process closes idle ones after five minutes). */
 export async function closeRedisConnections(): Promise<void> {
 	const connections = [...pool.values()];
 	pool.clear();

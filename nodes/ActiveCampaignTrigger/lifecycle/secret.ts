@@ -1,10 +1,29 @@
-import { createHash, randomBytes, timingSafeEqual } from 'crypto';
+import { createHash, createHmac, timingSafeEqual } from 'crypto';
 
 import { redactUrl } from './deliveryUrl';
 
-/** 192 random bits, base64url: only characters ActiveCampaign allows in webhook URLs. */
-export function newSecret(): string {
-	return randomBytes(24).toString('base64url');
+/** Which node a secret is for: the same in the hook and the webhook context. */
+export interface SecretOwner {
+	workflowId: string;
+	nodeId: string;
+}
+
+/**
+ * The node's next secret, made when no webhook carries its current one: an HMAC-SHA-256, keyed with the
+ * account's API key, of the node and the hash of the secret before it (none for the first), cut to 192 bits
+ * of base64url, characters ActiveCampaign allows in webhook URLs.
+ *
+ * ActiveCampaign may deliver to the new URL before n8n has saved the new hash (it saves static data only after
+ * the activation); a process that still reads the old hash derives the same secret from it and accepts the
+ * delivery. Without the API key the secret cannot be derived, so static data (exported with the workflow)
+ * still does not suffice to forge deliveries.
+ */
+export function nextSecret(apiKey: string, owner: SecretOwner, previousHash: string | undefined): string {
+	return createHmac('sha256', apiKey)
+		.update(['n8n-nodes-activecampaign-trigger:secret', owner.workflowId, owner.nodeId, previousHash ?? ''].join('\u0000'))
+		.digest()
+		.subarray(0, 24)
+		.toString('base64url');
 }
 
 /**

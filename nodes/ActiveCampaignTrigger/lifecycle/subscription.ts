@@ -20,7 +20,7 @@ import { NO_API_CREDENTIAL, OWN_CREDENTIAL } from '../description';
 import { SECRET_PARAMETER, UndeliverableUrlError, assertDeliverable, deliveryUrl, parseUrl } from './deliveryUrl';
 import { buildFieldNames, type FieldNames } from '../delivery/fieldNames';
 import { RemovalError, desiredWebhooks, isOwned, pathOf, removeSubscriptions, type Ownership, type SubscriptionMemory } from './reconcile';
-import { newSecret, redact, secretHash, secretsMatch } from './secret';
+import { nextSecret, redact, secretHash, secretsMatch } from './secret';
 import { credentialKey, nodeParameter, nodeState, type NodeState, type ReceiveSettings } from '../settings';
 
 export type Slot = 'production' | 'test';
@@ -109,13 +109,17 @@ export function claimNodeState(context: IHookFunctions): NodeState {
 	const staticData = context.getWorkflowStaticData('node');
 	const webhookPath = webhookPathOf(context);
 	const workflowId = context.getWorkflow().id;
-	const copied = (key: 'webhookPath' | 'workflowId', value: string | undefined) => staticData[key] !== undefined && staticData[key] !== value;
-	if ((copied('webhookPath', webhookPath) && !isEarlierFormOf(staticData, webhookPath)) || copied('workflowId', workflowId)) {
+	if (isAnotherNodesState(staticData, webhookPath, workflowId)) {
 		context.logger.info('ActiveCampaign Trigger: static data copied from another node was discarded');
 		for (const key of Object.keys(staticData)) delete staticData[key];
 	}
 	Object.assign(staticData, { webhookPath, workflowId });
 	return nodeState(staticData);
+}
+
+function isAnotherNodesState(staticData: { webhookPath?: unknown; workflowId?: unknown }, webhookPath: string, workflowId: string | undefined): boolean {
+	const copied = (key: 'webhookPath' | 'workflowId', value: string | undefined) => staticData[key] !== undefined && staticData[key] !== value;
+	return (copied('webhookPath', webhookPath) && !isEarlierFormOf(staticData, webhookPath)) || copied('workflowId', workflowId);
 }
 
 /**
@@ -131,8 +135,8 @@ function isEarlierFormOf(staticData: { webhookPath?: unknown; workflowId?: unkno
  * the node, whatever endpoint and base path come before it. That is `<webhookId>/webhook`, or, for a node
  * without a webhook id (one created outside the editor), `<workflowId>/<node name>/webhook`.
  */
-function webhookPathOf(context: IHookFunctions): string {
-	const segments = context.getNode().webhookId === undefined ? 3 : 2;
+function webhookPathOf(context: IHookFunctions | IWebhookFunctions, node: INode = context.getNode()): string {
+	const segments = node.webhookId === undefined ? 3 : 2;
 	return pathOf(context.getNodeWebhookUrl('default') ?? '').split('/').slice(-segments).join('/');
 }
 
@@ -215,8 +219,8 @@ const identityOf = (state: NodeState) => `${state.workflowId ?? ''}\u0000${state
  * secret is made and the node's webhooks are moved to it. A secret 0.1.x kept in static data is taken as it is
  * and replaced there by its hash.
  */
-export async function ownSecret(client: ActiveCampaignClient, state: NodeState, ownership: Ownership): Promise<string> {
-	const secret = (await recalledSecret(client, state, ownership)) ?? newSecret();
+export async function ownSecret(context: IHookFunctions, { client, state, ownership }: SubscriptionSetup): Promise<string> {
+	const secret = (await recalledSecret(client, state, ownership)) ?? (await nextSecretOf(context, context.getNode(), storedSecretHash(state)));
 	state.secretHash = secretHash(secret);
 	delete state.secret;
 	knownSecrets.set(identityOf(state), { sha256: state.secretHash, secret });
@@ -239,6 +243,29 @@ async function recalledSecret(client: ActiveCampaignClient, state: NodeState, ow
 	const secret = carried.find((candidate) => secretsMatch({ sha256 }, candidate));
 	if (secret !== undefined) knownSecrets.set(identityOf(state), { sha256, secret });
 	return secret;
+}
+
+/** nextSecret for the node, keyed with its API credential's key. */
+async function nextSecretOf(context: ApiContext, node: INode, previousHash: string | undefined): Promise<string> {
+	const credentials = await context.getCredentials(apiCredentialType(context, node) ?? OWN_CREDENTIAL);
+	const apiKey = typeof credentials.apiKey === 'string' ? credentials.apiKey : '';
+	if (apiKey === '') throw new NodeOperationError(node, 'The ActiveCampaign credential has no API key', { description: 'Open the credential and paste the key from ActiveCampaign\'s Settings → Developer.' });
+	return nextSecret(apiKey, { workflowId: context.getWorkflow().id ?? '', nodeId: node.id }, previousHash);
+}
+
+/**
+ * The secret the node's next activation makes when none of its webhooks carries the current one, derived from
+ * the static data this request read; undefined when there is none to make (a 0.1.x secret is kept as it is).
+ * ActiveCampaign may deliver to a new URL before n8n has saved the new secret's hash, and this is how such a
+ * delivery is still recognised.
+ */
+export async function pendingNextSecret(context: IWebhookFunctions, node: INode): Promise<string | undefined> {
+	const staticData = context.getWorkflowStaticData('node');
+	const state = nodeState(staticData);
+	if (legacySecretOf(state) !== undefined) return undefined;
+	// Activation discards static data copied from another node, and derives from no hash then.
+	const own = !isAnotherNodesState(staticData, webhookPathOf(context, node), context.getWorkflow().id);
+	return await nextSecretOf(context, node, own ? storedSecretHash(state) : undefined);
 }
 
 /** A secret 0.1.x kept in static data; one too short to be its (a hand-edited state) counts as none. */
