@@ -8,7 +8,7 @@ import { DELIVERY_BODIES } from '../fixtures/deliveryBodies';
 import { activate, deliverToNode, type TriggerSetup } from '../support/n8nContext';
 import { TRIGGER_STATE_KEY as STATE_KEY } from '../support/triggerNode';
 import { OwnRedis } from './redisServer';
-import { withTwinWait } from './twinWait';
+import { withTwinWait } from './storeSettings';
 
 const SECRET = 'a-known-secret-of-32-characters!';
 const bodyOf = (event: string) => DELIVERY_BODIES.find((body) => body.event === event)!.body;

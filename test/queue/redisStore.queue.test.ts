@@ -22,7 +22,7 @@ import {
 	type RedisSettings,
 } from '../../nodes/ActiveCampaignTrigger/delivery/redisStore';
 import { OwnRedis } from './redisServer';
-import { withTwinWait } from './twinWait';
+import { withPendingClaims, withTwinWait } from './storeSettings';
 import { RecordingLog } from '../support/recordingLog';
 
 let server: OwnRedis;
@@ -198,6 +198,30 @@ describe('claims', () => {
 		expect(second.outcome).toBe('claimed');
 		await first.settle(false);
 		expect(await admin.exists(key)).toBe(1);
+	});
+
+	it('renews a pending claim while its delivery is being answered: a slow answer does not let a copy run', async () => {
+		await withPendingClaims({ lifetimeMs: 1_000, renewEveryMs: 200 }, async () => {
+			const key = newKey();
+			const first = await claimedOf(key);
+			const held = await admin.get(key);
+			await sleep(2_500);
+			expect(await admin.get(key)).toBe(held);
+			await withTwinWait({ maxMs: 300 }, async () => expect((await claimOf(key)).outcome).toBe('pending'));
+			await first.settle(true);
+			forgetSettledHere(); // from Redis, as at another process
+			expect((await claimOf(key)).outcome).toBe('duplicate');
+		});
+	});
+
+	it('stops renewing after renewForMs: a request that never ends leaves a claim that expires', async () => {
+		await withPendingClaims({ lifetimeMs: 1_000, renewEveryMs: 200, renewForMs: 600 }, async () => {
+			const key = newKey();
+			await claimedOf(key);
+			await sleep(2_500);
+			expect(await admin.exists(key)).toBe(0);
+			expect((await claimOf(key)).outcome).toBe('claimed');
+		});
 	});
 
 	it('keys claims by workflow, node and mode under the documented prefix', () => {

@@ -5,7 +5,8 @@
  * A claim is `SET <key> p:<token> NX PX <pending>` (in a script that answers, in the same round trip, what holds
  * the key when the SET finds it taken): the first copy of an event gets it. The claim starts
  * *pending* (a short lifetime) and is settled when n8n's answer leaves: a 2xx turns it into `d` for the whole
- * window, any other answer deletes it. Another copy that finds a settled claim is a duplicate (200, no
+ * window, any other answer deletes it; until then it is renewed, so a slow n8n (waiting for a free slot
+ * under a concurrency limit, say) does not outlive it. Another copy that finds a settled claim is a duplicate (200, no
  * execution); one that finds a pending claim waits up to two seconds for it to settle (`twinWait`): a duplicate
  * if the twin succeeded, the new claim if it failed, and only while it is still unsettled after that a 409, a
  * failure the sender may retry, never a 2xx, because the twin may still fail: a claim must never swallow the
@@ -34,8 +35,12 @@ import { delay, slottedDelay } from '../timers';
 
 export const KEY_PREFIX = 'n8n-nodes-activecampaign-trigger:dedup:';
 
-/** How long an unsettled claim lives: longer than n8n takes to answer, short enough for a prompt retry. */
-export const PENDING_MS = 30_000;
+/**
+ * How long an unsettled claim lives: short, so that a process that died holding it lets the next copy run
+ * soon. While its delivery is still being answered it is renewed every `renewEveryMs`, for at most
+ * `renewForMs` (bounds a request that never ends). Tests shorten them.
+ */
+export const pendingClaims = { lifetimeMs: 30_000, renewEveryMs: 10_000, renewForMs: 15 * 60_000 };
 
 /** A command slower than this counts as an outage for this delivery. */
 export const COMMAND_TIMEOUT_MS = 500;
@@ -72,12 +77,13 @@ const SETTLED = 'd';
  * the two commands: a script runs atomically and sees one moment in time; a server that let it would answer
  * nothing, read as a copy in flight: a look again, never a claim from that answer.)
  *
- * The other two settle only a claim that is still this delivery's: one that expired and was taken by a later
- * copy is left to that copy. A success with no claim left (it outlived its pending lifetime) is still recorded.
+ * The others renew or settle only a claim that is still this delivery's: one that expired and was taken by a
+ * later copy is left to that copy. A success with no claim left (it outlived its pending lifetime) is still recorded.
  */
 const SCRIPTS = {
 	claim: "if redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return ARGV[1] end return redis.call('get', KEYS[1])",
 	releaseClaim: "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0",
+	renewClaim: "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0",
 	keepClaim:
 		`local held = redis.call('get', KEYS[1]) if held == ARGV[1] or not held then redis.call('set', KEYS[1], '${SETTLED}', 'PX', ARGV[2]) return 1 end return 0`,
 };
@@ -86,6 +92,7 @@ const SCRIPTS = {
 type StoreRedis = Redis & {
 	claim(key: string, token: string, pendingMs: number): Promise<string | null>;
 	releaseClaim(key: string, token: string): Promise<number>;
+	renewClaim(key: string, token: string, lifetimeMs: number): Promise<number>;
 	keepClaim(key: string, token: string, windowMs: number): Promise<number>;
 };
 
@@ -134,7 +141,7 @@ function connect(settings: RedisSettings): PooledConnection {
 			connectionName: 'n8n-nodes-activecampaign-trigger',
 			connectTimeout: CONNECT_TIMEOUT_MS,
 			// Only drops a command lost on a dead connection: a delivery waits about COMMAND_TIMEOUT_MS (below).
-			commandTimeout: PENDING_MS,
+			commandTimeout: 30_000,
 			// Fail at once while disconnected instead of queueing: the delivery must not wait for Redis.
 			enableOfflineQueue: false,
 			maxRetriesPerRequest: 0,
@@ -265,7 +272,10 @@ export function waitingCopies(): number {
 export async function claimDelivery(settings: RedisSettings, key: string, windowMs: number, log: NodeLog): Promise<Claim> {
 	if (settledByThisProcess(key)) return { outcome: 'duplicate' };
 	const token = `${TOKEN_PREFIX}${(++claims).toString(36)}`;
+	const lifetimeMs = Math.min(pendingClaims.lifetimeMs, windowMs);
+	const claimed = { settled: false };
 	const rememberSuccess = (succeeded: boolean) => {
+		claimed.settled = true;
 		if (succeeded) settledHere.set(key, performance.now() + windowMs);
 	};
 	const settle: Settle = async (succeeded) => {
@@ -293,12 +303,15 @@ export async function claimDelivery(settings: RedisSettings, key: string, window
 			const claim = await attempt(pooled, log, 'claim', async () => {
 				// A new connection's first claim waits for it within the same deadline: a Redis that accepts the
 				// connection but never answers holds a delivery up no longer than a slow one.
-				const send = async () => await pooled.redis.claim(key, token, Math.min(PENDING_MS, windowMs));
+				const send = async () => await pooled.redis.claim(key, token, lifetimeMs);
 				const command = pooled.firstConnect ? pooled.firstConnect.then(send) : send();
 				looks.push(command.then((holder) => holder === token, () => false));
 				return await withinTimeout(command);
 			});
-			if (claim.ok && claim.value === token) return { outcome: 'claimed', settle };
+			if (claim.ok && claim.value === token) {
+				void renewUntilSettled(settings, key, token, lifetimeMs, claimed);
+				return { outcome: 'claimed', settle };
+			}
 			if (claim.ok && claim.value === SETTLED) return { outcome: 'duplicate' };
 			// Redis failing before any twin was seen is an outage: emitted unclaimed. Once the twin is known to be in
 			// flight, a failed look only says nothing new: the copy looks again until the wait is over.
@@ -318,6 +331,26 @@ export async function claimDelivery(settings: RedisSettings, key: string, window
 		}
 	} finally {
 		if (waits) waiting--;
+	}
+}
+
+/**
+ * Keeps a pending claim alive while its delivery is answered: renewed every `renewEveryMs` until it is
+ * settled, is no longer this delivery's (it expired and a copy took it), or `renewForMs` have passed. A
+ * renewal Redis does not answer is tried again next time; the claim may expire meanwhile, as in any outage.
+ */
+async function renewUntilSettled(settings: RedisSettings, key: string, token: string, lifetimeMs: number, claimed: { settled: boolean }): Promise<void> {
+	const until = performance.now() + pendingClaims.renewForMs;
+	for (;;) {
+		// Shared timers: most deliveries are settled long before the first renewal, which is then all they cost.
+		await slottedDelay(pendingClaims.renewEveryMs);
+		if (claimed.settled || performance.now() >= until) return;
+		// Never opens a connection: one closed meanwhile (tests; a process shutting down) ends the renewals.
+		const pooled = pool.get(JSON.stringify(settings));
+		if (pooled === undefined) return;
+		pooled.lastUsed = Date.now();
+		const renewed = await pooled.redis.renewClaim(key, token, lifetimeMs).catch(() => undefined);
+		if (renewed === 0) return;
 	}
 }
 
