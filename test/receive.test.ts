@@ -64,6 +64,29 @@ describe('authentication', () => {
 		expect((await deliver(short, bodyOf('subscribe'), { secret: 'short' })).response.status).toBe(401);
 	});
 
+	it('logs a flood of refused calls once a minute per node, not once per call', async () => {
+		const trigger = setup();
+		const warn = jest.spyOn(hookContext(trigger).context.logger, 'warn').mockImplementation(() => undefined);
+		try {
+			const statuses: Array<number | undefined> = [];
+			for (let call = 0; call < 5; call++) statuses.push((await deliver(trigger, bodyOf('subscribe'), { secret: `forged-${call}` })).response.status);
+			expect(statuses).toEqual([401, 401, 401, 401, 401]);
+			expect(warn.mock.calls.map(([line]) => String(line))).toEqual([
+				'ActiveCampaign Trigger refused a delivery (HTTP 401): Unauthorized: this URL needs the secret it was registered with',
+			]);
+			// Another node's refusals, and another status, are logged on their own.
+			await deliver(setup(), bodyOf('subscribe'), {});
+			await deliver(trigger, '{', { secret: SECRET }, 'application/json');
+			expect(warn.mock.calls.map(([line]) => String(line).slice(0, 52))).toEqual([
+				'ActiveCampaign Trigger refused a delivery (HTTP 401)',
+				'ActiveCampaign Trigger refused a delivery (HTTP 401)',
+				'ActiveCampaign Trigger refused a delivery (HTTP 400)',
+			]);
+		} finally {
+			warn.mockRestore();
+		}
+	});
+
 	it('refuses every delivery before activation created a secret', async () => {
 		const trigger = setup();
 		trigger.staticData = {};

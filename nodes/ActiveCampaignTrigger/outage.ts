@@ -20,3 +20,30 @@ export class Outage {
 		this.down = false;
 	}
 }
+
+/**
+ * Warnings that a sender can cause at will (refused deliveries: a flood of forged calls, say): the first of
+ * each kind is logged at once, later ones of that kind only once a minute, with how many were left out.
+ */
+export class ThrottledWarnings {
+	private readonly kinds = new Map<string, { nextAt: number; leftOut: number }>();
+
+	constructor(
+		private readonly everyMs = 60_000,
+		/** Kinds remembered at most (nodes × statuses in practice); the oldest is forgotten beyond it. */
+		private readonly maxKinds = 1_000,
+	) {}
+
+	warn(log: NodeLog, kind: string, warning: string, now = Date.now()): void {
+		const known = this.kinds.get(kind);
+		if (known !== undefined && now < known.nextAt) {
+			known.leftOut++;
+			return;
+		}
+		const leftOut = known?.leftOut ?? 0;
+		log.warn(leftOut === 0 ? warning : `${warning} (and ${leftOut} more like it since the last such line, not logged)`);
+		this.kinds.delete(kind);
+		this.kinds.set(kind, { nextAt: now + this.everyMs, leftOut: 0 });
+		if (this.kinds.size > this.maxKinds) this.kinds.delete(this.kinds.keys().next().value as string);
+	}
+}

@@ -10,7 +10,7 @@ import { asSentFingerprint, fingerprint, formFingerprint, recordDelivery } from 
 import { SECRET_PARAMETER } from '../lifecycle/deliveryUrl';
 import { NAMES_WAIT_MS, fieldNamesFor, nameFields } from './fieldNames';
 import { toItem, type DeliveryItem } from './normalise';
-import { Outage } from '../outage';
+import { Outage, ThrottledWarnings } from '../outage';
 import { parseDeliveryBody } from './parse';
 import { secretsMatch, type ExpectedSecret } from '../lifecycle/secret';
 import { claimDelivery, dedupKey, type Settle } from './redisStore';
@@ -189,6 +189,12 @@ function percentDecoded(text: string): string {
 	}
 }
 
+/**
+ * Refusals are logged once a minute per node and status: anyone who has the URL can send them, and a flood of
+ * forged calls must not flood n8n's log.
+ */
+const refusals = new ThrottledWarnings();
+
 export async function receiveDelivery(context: IWebhookFunctions): Promise<IWebhookResponseData> {
 	// Read once: each getNode() copies the whole node.
 	const node = context.getNode();
@@ -203,7 +209,7 @@ export async function receiveDelivery(context: IWebhookFunctions): Promise<IWebh
 	if (secret === undefined) {
 		// The credential was deleted or unshared since activation: 503, so the sender may retry once it is back.
 		const reason = "The node's Query Auth credential cannot be read; pick one in the node and activate again";
-		context.logger.warn(`ActiveCampaign Trigger refused a delivery (HTTP 503): ${reason}`);
+		refusals.warn(context.logger, `${scope}:503`, `ActiveCampaign Trigger refused a delivery (HTTP 503): ${reason}`);
 		context.getResponseObject().status(503).json({ message: reason });
 		return { noWebhookResponse: true };
 	}
@@ -211,7 +217,7 @@ export async function receiveDelivery(context: IWebhookFunctions): Promise<IWebh
 	const read = await rawBodyOf(context, contentType);
 	if ('refused' in read) {
 		const { status, reason } = read.refused;
-		context.logger.warn(`ActiveCampaign Trigger refused a delivery (HTTP ${status}): ${reason}`);
+		refusals.warn(context.logger, `${scope}:${status}`, `ActiveCampaign Trigger refused a delivery (HTTP ${status}): ${reason}`);
 		context.getResponseObject().status(status).json({ message: reason });
 		return { noWebhookResponse: true };
 	}
@@ -233,7 +239,7 @@ export async function receiveDelivery(context: IWebhookFunctions): Promise<IWebh
 	const log = context.logger;
 	switch (outcome.action) {
 		case 'reject':
-			log.warn(`ActiveCampaign Trigger refused a delivery (HTTP ${outcome.status}): ${outcome.reason}`);
+			refusals.warn(log, `${scope}:${outcome.status}`, `ActiveCampaign Trigger refused a delivery (HTTP ${outcome.status}): ${outcome.reason}`);
 			context.getResponseObject().status(outcome.status).json({ message: outcome.reason });
 			return { noWebhookResponse: true };
 		// Below, event names are quoted as JSON: a custom payload's may hold a line break, which would forge a log line.
