@@ -3,6 +3,7 @@
  */
 import { ActiveCampaignTrigger } from '../nodes/ActiveCampaignTrigger/ActiveCampaignTrigger.node';
 import { secretHash } from '../nodes/ActiveCampaignTrigger/lifecycle/secret';
+import { accountPacing } from '../nodes/ActiveCampaignTrigger/lifecycle/pacing';
 import { forgetKnownSecrets } from '../nodes/ActiveCampaignTrigger/lifecycle/subscription';
 
 import { DELIVERY_BODIES } from './fixtures/deliveryBodies';
@@ -303,6 +304,47 @@ describe('deliveries before n8n has saved a new secret', () => {
 		expect(secretOf(trigger)).toBe(legacy);
 		expect(await emittedFor(trigger, saved, legacy)).toEqual({ status: 200, items: 1 });
 		expect(await emittedFor(trigger, saved, derived)).toEqual({ status: 401, items: 0 });
+	});
+});
+
+describe('pacing: ActiveCampaign allows an account 5 requests a second', () => {
+	/** Runs `body` with the node's own spacing (test/support/fastPacing.ts turns it off for the other tests). */
+	async function withPacing(body: () => Promise<void>): Promise<void> {
+		const saved = accountPacing.intervalMs;
+		accountPacing.intervalMs = 200;
+		try {
+			await body();
+		} finally {
+			accountPacing.intervalMs = saved;
+		}
+	}
+	const arrivals = () => simulator().requests.map((request) => request.receivedAt);
+	/** Milliseconds between requests as the simulator received them. */
+	const gaps = (times: number[]) => times.slice(1).map((time, index) => time - times[index]);
+	// Lower bounds, not timing asserts: requests came no closer than the spacing, less the network's jitter.
+	const NEAR_SPACING_MS = 150;
+
+	it("spaces one process's requests to an account, also across workflows activated at once", async () => {
+		await withPacing(async () => {
+			await Promise.all([activate(setup()), activate({ ...setup(), workflowId: 'wf-paced' })]);
+			expect(simulator().webhooks().map(({ url }) => new URL(url).searchParams.get('workflow')).sort()).toEqual(['wf-paced', 'wf1']);
+			expect(simulator().requests.length).toBeGreaterThanOrEqual(4);
+			expect(Math.min(...gaps(arrivals()))).toBeGreaterThanOrEqual(NEAR_SPACING_MS);
+		});
+	});
+
+	it('holds every request to the account back after a 429, for as long as it asks, and stays spaced after it', async () => {
+		await withPacing(async () => {
+			simulator().injectFault({ method: 'GET', path: '/api/3/webhooks', status: 429, retryAfter: 1 });
+			await Promise.all([activate(setup()), activate({ ...setup(), workflowId: 'wf-held' })]);
+			expect(simulator().webhooks()).toHaveLength(2);
+			const limited = simulator().requests.findIndex((request) => request.status === 429);
+			const times = arrivals();
+			const after = times.slice(limited + 1);
+			expect(after.length).toBeGreaterThanOrEqual(3);
+			expect(Math.min(...after) - times[limited]).toBeGreaterThanOrEqual(1_000 - (200 - NEAR_SPACING_MS));
+			expect(Math.min(...gaps(after))).toBeGreaterThanOrEqual(NEAR_SPACING_MS);
+		});
 	});
 });
 

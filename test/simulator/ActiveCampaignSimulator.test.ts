@@ -422,9 +422,11 @@ describe('state helpers', () => {
 		await call('GET', '/api/3/webhooks?limit=100&offset=0');
 		await call('DELETE', '/api/3/webhooks/4', undefined, 'wrong');
 		expect(simulator.requests).toEqual([
-			{ method: 'GET', path: '/api/3/webhooks', query: 'limit=100&offset=0', status: 200 },
-			{ method: 'DELETE', path: '/api/3/webhooks/4', query: '', status: 403 },
+			{ method: 'GET', path: '/api/3/webhooks', query: 'limit=100&offset=0', status: 200, receivedAt: expect.any(Number) },
+			{ method: 'DELETE', path: '/api/3/webhooks/4', query: '', status: 403, receivedAt: expect.any(Number) },
 		]);
+		const [first, second] = simulator.requests;
+		expect(second.receivedAt).toBeGreaterThan(first.receivedAt);
 		simulator.resetRequests();
 		expect(simulator.requests).toEqual([]);
 	});
@@ -559,7 +561,7 @@ describe('faults', () => {
 			retryAfter: null,
 		});
 		expect(simulator.webhooks()).toEqual([resource('1')]);
-		expect(simulator.requests).toEqual([{ method: 'POST', path: '/api/3/webhooks', query: '', status: 500 }]);
+		expect(simulator.requests).toEqual([{ method: 'POST', path: '/api/3/webhooks', query: '', status: 500, receivedAt: expect.any(Number) }]);
 	});
 
 	it('with applyFirst and hang, performs the operation and never answers', async () => {
@@ -573,7 +575,7 @@ describe('faults', () => {
 		});
 		await waitFor(() => simulator.requests.length === 1);
 		expect(simulator.webhooks()).toEqual([]);
-		expect(simulator.requests).toEqual([{ method: 'DELETE', path: '/api/3/webhooks/1', query: '', status: 'hung' }]);
+		expect(simulator.requests).toEqual([{ method: 'DELETE', path: '/api/3/webhooks/1', query: '', status: 'hung', receivedAt: expect.any(Number) }]);
 		controller.abort();
 		await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
 	});

@@ -50,6 +50,8 @@ export interface RequestRecord {
 	/** The raw query string, without '?'. */
 	query: string;
 	status: number | 'hung';
+	/** When the request arrived (performance.now()). */
+	receivedAt: number;
 }
 
 export interface PostOptions {
@@ -241,7 +243,7 @@ export class ActiveCampaignSimulator {
 		} catch {
 			return; // The client went away while sending; there is no one to answer.
 		}
-		const record: RequestRecord = { method, path: url.pathname, query: url.search.slice(1), status: 0 };
+		const record: RequestRecord = { method, path: url.pathname, query: url.search.slice(1), status: 0, receivedAt: performance.now() };
 		this.requests.push(record);
 		const handle = () => this.handle(request, method, url, body);
 

@@ -225,6 +225,10 @@ export interface ApiClientOptions {
 	random?: () => number;
 	/** Progress and retry notes for n8n's log; never given secrets. */
 	log?: (message: string) => void;
+	/** Waits for each request's turn at the account (pacing.ts); none by default. */
+	pace?: () => Promise<void>;
+	/** Told of a 429 and how long it asks to wait, before this request waits that long itself. */
+	rateLimited?: (waitMs: number) => void;
 }
 
 const PAGE_SIZE = 100;
@@ -367,6 +371,7 @@ export class ActiveCampaignClient {
 
 	/** One attempt; transport failures become transient errors. */
 	private async requestOnce(request: Omit<ApiRequest, 'timeoutMs'>): Promise<ApiResponse> {
+		await this.options.pace?.();
 		const sent = await settle(this.options.send({ ...request, timeoutMs: this.policy.timeoutMs }));
 		if (sent.ok) return sent.value;
 		const certificate = transportCode(sent.error, isCertificateCode);
@@ -403,6 +408,7 @@ export class ActiveCampaignClient {
 				throw failure ?? this.httpError(response!, `${request.method} ${request.path}`, true);
 			}
 			const delay = retryAfterMs ?? this.backoffMs(attempt);
+			if (response?.status === 429) this.options.rateLimited?.(delay);
 			this.options.log?.(
 				`ActiveCampaign ${request.method} ${request.path}: ${response ? `HTTP ${response.status}` : 'no answer'}, retry ${attempt}/${this.policy.attempts - 1} in ${delay} ms`,
 			);

@@ -20,6 +20,7 @@ import { NO_API_CREDENTIAL, OWN_CREDENTIAL } from '../description';
 import { SECRET_PARAMETER, UndeliverableUrlError, assertDeliverable, deliveryUrl, parseUrl } from './deliveryUrl';
 import { buildFieldNames, type FieldNames } from '../delivery/fieldNames';
 import { RemovalError, desiredWebhooks, isOwned, pathOf, removeSubscriptions, type Ownership, type SubscriptionMemory } from './reconcile';
+import { holdBack, turnAt } from './pacing';
 import { nextSecret, redact, secretHash, secretsMatch } from './secret';
 import { credentialKey, nodeParameter, nodeState, type NodeState, type ReceiveSettings } from '../settings';
 
@@ -65,6 +66,8 @@ export async function clientFor(context: ApiContext): Promise<ActiveCampaignClie
 		apiUrl,
 		sleep,
 		log: (message) => context.logger.info(message),
+		pace: async () => await turnAt(apiUrl),
+		rateLimited: (waitMs) => holdBack(apiUrl, waitMs),
 		send: async (request) => {
 			const response = (await context.helpers.httpRequestWithAuthentication.call(context, credentialType, {
 				method: request.method,
