@@ -14,7 +14,7 @@ import { EVERY_EVENT_SETTINGS } from '../test/support/receiveSettings';
 import type { BodyTemplate } from './bodies';
 import { compareInterleaved, type Comparison } from './measure';
 
-const SECRET = nextSecret('bench-api-key', { workflowId: 'bench', nodeId: 'bench' }, undefined);
+const SECRET = nextSecret('bench-api-key', { workflowId: 'bench', nodeId: 'bench', webhookPath: 'bench/webhook' }, undefined);
 const CONTENT_TYPE = 'application/x-www-form-urlencoded';
 
 /** One trigger node's view of the pipeline: its dedup scope, its static data and its clock. */

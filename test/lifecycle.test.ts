@@ -288,6 +288,16 @@ describe('deliveries before n8n has saved a new secret', () => {
 		expect(await emittedFor(copy, snapshot(copy), secretOf(original))).toEqual({ status: 401, items: 0 });
 	});
 
+	it("accepts the new URL of a workflow activated with another node's static data holding a 0.1.x secret", async () => {
+		const legacy = 'a-secret-version-0.1.x-kept-here';
+		const copied = { [TRIGGER_STATE_KEY]: { secret: legacy, workflowId: 'wf-original', webhookPath: `${WEBHOOK_ID}/webhook` } };
+		const copy: TriggerSetup = { ...setup(), workflowId: 'wf-copy-legacy', staticData: JSON.parse(JSON.stringify(copied)) };
+		await activate(copy);
+		const copySecret = deliverySecretOf(stateOf(copy), simulator().webhooks().map(({ url }) => url))!;
+		expect(copySecret).not.toBe(legacy);
+		expect(await emittedFor(copy, copied, copySecret)).toEqual({ status: 200, items: 1 });
+	});
+
 	it('derives nothing while a secret 0.1.x kept in static data is in use', async () => {
 		// The secret a first activation of this node derives, which a 0.1.x state must not accept.
 		const fresh = setup();

@@ -87,11 +87,24 @@ describe('authentication', () => {
 		}
 	});
 
-	it('refuses every delivery before activation created a secret', async () => {
+	it('refuses every delivery before activation created a secret, but one with the secret activation will derive', async () => {
 		const trigger = setup();
 		trigger.staticData = {};
-		const { response } = await deliver(trigger, bodyOf('subscribe'), { secret: '' });
-		expect(response.status).toBe(401);
+		expect((await deliver(trigger, bodyOf('subscribe'), { secret: '' })).response.status).toBe(401);
+		// Of the node's own form (32 characters of base64url), but not derived from this node and key.
+		expect((await deliver(trigger, bodyOf('subscribe'), { secret: 'A'.repeat(32) })).response.status).toBe(401);
+	});
+
+	it('reads the API key once for a flood of forged secrets of the node\'s own form, not once per call', async () => {
+		const credentialReads: string[] = [];
+		// A credential of its own (another id), which no earlier test read.
+		const trigger = { ...setup(), credentials: { apiUrl: 'http://127.0.0.1:1', apiKey: 'the-flood-test-key' }, credentialReads };
+		trigger.staticData = {};
+		const statuses: Array<number | undefined> = [];
+		for (let call = 0; call < 5; call++) statuses.push((await deliver(trigger, bodyOf('subscribe'), { secret: `${call}`.repeat(32) })).response.status);
+		expect(statuses).toEqual([401, 401, 401, 401, 401]);
+		// One read: a secret not derived reads the key again (it may have been edited) only once the read is a second old.
+		expect(credentialReads).toEqual(['activeCampaignTriggerApi']);
 	});
 });
 

@@ -103,7 +103,7 @@ export function credentialKey(node: Pick<INode, 'credentials'>, type: string): s
  * Reads a credential for a delivery: once per CREDENTIAL_REUSE_MS per process and credential. `node`: the
  * node as the caller already read it (`getNode()` copies the whole node on every call).
  */
-async function credentialForDelivery(
+export async function credentialForDelivery(
 	context: IWebhookFunctions | IHookFunctions,
 	type: string,
 	reuse: boolean,

@@ -82,8 +82,8 @@ function workflowFor(setup: TriggerSetup): { workflow: Workflow; node: INode } {
 		...(setup.node?.webhookId === null ? {} : { webhookId: setup.node?.webhookId ?? WEBHOOK_ID }),
 		parameters: structuredClone(setup.parameters) as INode['parameters'],
 		credentials: {
-			[authentication]: { id: 'cred-1', name: 'ActiveCampaign' },
 			// As in n8n, another credential has another id: deliveries reuse a credential read by its id.
+			[authentication]: { id: credentialId('activecampaign', setup.credentials), name: 'ActiveCampaign' },
 			...(setup.queryAuth ? { httpQueryAuth: { id: setup.queryAuthId ?? credentialId('query-auth', setup.queryAuth), name: 'Query Auth' } } : {}),
 			...(setup.redis ? { redis: { id: credentialId('redis', setup.redis), name: 'Redis' } } : {}),
 		},

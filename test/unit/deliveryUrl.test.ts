@@ -55,7 +55,7 @@ describe('secrets in URLs', () => {
 	});
 
 	it('derives deliverable secrets of 192 bits, one per API key, node and previous secret', () => {
-		const owner = { workflowId: 'Wf7xQ2', nodeId: '5a0f0c1e-3b7d-4f55-9d2b-0c1c8a9b7e21' };
+		const owner = { workflowId: 'Wf7xQ2', nodeId: '5a0f0c1e-3b7d-4f55-9d2b-0c1c8a9b7e21', webhookPath: '0d9c7a52/webhook' };
 		const secret = nextSecret('key-1', owner, undefined);
 		expect(secret).toMatch(/^[A-Za-z0-9_-]{32}$/);
 		expect(() => assertDeliverable(deliveryUrl('https://h.test/w', secret, 'Wf7xQ2'))).not.toThrow();
@@ -64,14 +64,16 @@ describe('secrets in URLs', () => {
 			nextSecret('key-2', owner, undefined),
 			nextSecret('key-1', { ...owner, workflowId: 'Wf7xQ3' }, undefined),
 			nextSecret('key-1', { ...owner, nodeId: 'other-node' }, undefined),
+			nextSecret('key-1', { ...owner, webhookPath: 'other/webhook' }, undefined),
 			nextSecret('key-1', owner, secretHash(secret)),
 			nextSecret('key-1', owner, ''),
 		];
 		// No previous secret and an empty hash derive alike; every other change gives another secret.
-		expect(new Set([secret, ...others]).size).toBe(5);
-		expect(others[4]).toBe(secret);
+		expect(new Set([secret, ...others]).size).toBe(6);
+		expect(others[5]).toBe(secret);
 		// Fields are separated: moving a character from one to the next changes the secret.
-		expect(nextSecret('key-1', { workflowId: 'ab', nodeId: 'c' }, undefined)).not.toBe(nextSecret('key-1', { workflowId: 'a', nodeId: 'bc' }, undefined));
+		const split = (workflowId: string, nodeId: string) => nextSecret('key-1', { workflowId, nodeId, webhookPath: 'p/webhook' }, undefined);
+		expect(split('ab', 'c')).not.toBe(split('a', 'bc'));
 	});
 
 	it('matches only the exact secret', () => {

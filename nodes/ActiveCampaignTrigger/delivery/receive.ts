@@ -273,7 +273,8 @@ export async function receiveDelivery(context: IWebhookFunctions): Promise<IWebh
 
 /**
  * The Events kind's secret as activation left it: a 0.1.x secret while static data still holds one (ownSecret
- * takes it first too), else the hash; nothing (every delivery refused) before the first activation.
+ * takes it first too), else the hash; nothing before the first activation (then only the secret that
+ * activation derives is accepted: `secretToTryAgain`).
  */
 function ownExpectedSecret(state: NodeState): ExpectedSecret {
 	const legacy = legacySecretOf(state);
@@ -293,7 +294,7 @@ const isRefusedSecret = (outcome: Outcome) => outcome.action === 'reject' && out
 async function secretToTryAgain(context: IWebhookFunctions, node: INode, settings: ReceiveSettings, given: unknown): Promise<{ name: string; value: ExpectedSecret } | undefined> {
 	if (settings.kind === 'subscriptions') {
 		if (typeof given !== 'string' || !OWN_SECRET_FORM.test(given)) return undefined;
-		const next = await pendingNextSecret(context, node).catch(() => undefined);
+		const next = await pendingNextSecret(context, node, given).catch(() => undefined);
 		return next === undefined ? undefined : { name: SECRET_PARAMETER, value: next };
 	}
 	if (!forgetReusedCredential(node, QUERY_AUTH_CREDENTIAL)) return undefined;

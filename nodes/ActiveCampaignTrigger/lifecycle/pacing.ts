@@ -21,7 +21,8 @@ export async function turnAt(account: string): Promise<void> {
 		const turn = Math.max(now, nextTurn.get(account) ?? 0);
 		nextTurn.set(account, turn + accountPacing.intervalMs);
 		if (turn > now) await delay(turn - now);
-		if (performance.now() >= (heldUntil.get(account) ?? 0)) return;
+		// (A timer may fire a fraction of a millisecond early by this clock: not a reason to queue again.)
+		if (performance.now() + 1 >= (heldUntil.get(account) ?? 0)) return;
 	}
 }
 

@@ -6,6 +6,8 @@ import { redactUrl } from './deliveryUrl';
 export interface SecretOwner {
 	workflowId: string;
 	nodeId: string;
+	/** n8n's name for the node's webhook path (`<webhook id>/webhook`), unique per node. */
+	webhookPath: string;
 }
 
 /**
@@ -20,7 +22,7 @@ export interface SecretOwner {
  */
 export function nextSecret(apiKey: string, owner: SecretOwner, previousHash: string | undefined): string {
 	return createHmac('sha256', apiKey)
-		.update(['n8n-nodes-activecampaign-trigger:secret', owner.workflowId, owner.nodeId, previousHash ?? ''].join('\u0000'))
+		.update(['n8n-nodes-activecampaign-trigger:secret', owner.workflowId, owner.nodeId, owner.webhookPath, previousHash ?? ''].join('\u0000'))
 		.digest()
 		.subarray(0, 24)
 		.toString('base64url');

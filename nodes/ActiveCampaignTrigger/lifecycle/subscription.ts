@@ -22,7 +22,7 @@ import { buildFieldNames, type FieldNames } from '../delivery/fieldNames';
 import { RemovalError, desiredWebhooks, isOwned, pathOf, removeSubscriptions, type Ownership, type SubscriptionMemory } from './reconcile';
 import { holdBack, turnAt } from './pacing';
 import { nextSecret, redact, secretHash, secretsMatch } from './secret';
-import { credentialKey, nodeParameter, nodeState, type NodeState, type ReceiveSettings } from '../settings';
+import { credentialForDelivery, credentialKey, forgetReusedCredential, nodeParameter, nodeState, type NodeState, type ReceiveSettings } from '../settings';
 
 export type Slot = 'production' | 'test';
 
@@ -223,7 +223,7 @@ const identityOf = (state: NodeState) => `${state.workflowId ?? ''}\u0000${state
  * and replaced there by its hash.
  */
 export async function ownSecret(context: IHookFunctions, { client, state, ownership }: SubscriptionSetup): Promise<string> {
-	const secret = (await recalledSecret(client, state, ownership)) ?? (await nextSecretOf(context, context.getNode(), storedSecretHash(state)));
+	const secret = (await recalledSecret(client, state, ownership)) ?? (await nextSecretOf(context, context.getNode(), webhookPathOf(context), storedSecretHash(state)));
 	state.secretHash = secretHash(secret);
 	delete state.secret;
 	knownSecrets.set(identityOf(state), { sha256: state.secretHash, secret });
@@ -248,27 +248,42 @@ async function recalledSecret(client: ActiveCampaignClient, state: NodeState, ow
 	return secret;
 }
 
-/** nextSecret for the node, keyed with its API credential's key. */
-async function nextSecretOf(context: ApiContext, node: INode, previousHash: string | undefined): Promise<string> {
-	const credentials = await context.getCredentials(apiCredentialType(context, node) ?? OWN_CREDENTIAL);
+/**
+ * nextSecret for the node, keyed with its API credential's key. `reuse`: a delivery takes the credential as an
+ * earlier delivery of this process read it (settings.ts, `credentialForDelivery`); activation reads it afresh.
+ */
+async function nextSecretOf(
+	context: IHookFunctions | IWebhookFunctions,
+	node: INode,
+	webhookPath: string,
+	previousHash: string | undefined,
+	reuse = false,
+): Promise<string> {
+	const credentials = await credentialForDelivery(context, apiCredentialType(context, node) ?? OWN_CREDENTIAL, reuse, node);
 	const apiKey = typeof credentials.apiKey === 'string' ? credentials.apiKey : '';
 	if (apiKey === '') throw new NodeOperationError(node, 'The ActiveCampaign credential has no API key', { description: 'Open the credential and paste the key from ActiveCampaign\'s Settings → Developer.' });
-	return nextSecret(apiKey, { workflowId: context.getWorkflow().id ?? '', nodeId: node.id }, previousHash);
+	return nextSecret(apiKey, { workflowId: context.getWorkflow().id ?? '', nodeId: node.id, webhookPath }, previousHash);
 }
 
 /**
  * The secret the node's next activation makes when none of its webhooks carries the current one, derived from
- * the static data this request read; undefined when there is none to make (a 0.1.x secret is kept as it is).
- * ActiveCampaign may deliver to a new URL before n8n has saved the new secret's hash, and this is how such a
- * delivery is still recognised.
+ * the static data this request read; undefined when there is none to make (a 0.1.x secret of the node's own
+ * is kept as it is). ActiveCampaign may deliver to a new URL before n8n has saved the new secret's hash, and
+ * this is how such a delivery is still recognised. The API key is reused as an earlier delivery read it, so
+ * forged calls cost no credential read each; one that does not derive `given` reads it again (at most once a
+ * second per credential: it may have been edited).
  */
-export async function pendingNextSecret(context: IWebhookFunctions, node: INode): Promise<string | undefined> {
+export async function pendingNextSecret(context: IWebhookFunctions, node: INode, given: string): Promise<string | undefined> {
 	const staticData = context.getWorkflowStaticData('node');
 	const state = nodeState(staticData);
-	if (legacySecretOf(state) !== undefined) return undefined;
-	// Activation discards static data copied from another node, and derives from no hash then.
-	const own = !isAnotherNodesState(staticData, webhookPathOf(context, node), context.getWorkflow().id);
-	return await nextSecretOf(context, node, own ? storedSecretHash(state) : undefined);
+	const webhookPath = webhookPathOf(context, node);
+	// Activation discards static data copied from another node (a 0.1.x secret in it too), and derives from no hash then.
+	const own = !isAnotherNodesState(staticData, webhookPath, context.getWorkflow().id);
+	if (own && legacySecretOf(state) !== undefined) return undefined;
+	const derive = async () => await nextSecretOf(context, node, webhookPath, own ? storedSecretHash(state) : undefined, true);
+	const next = await derive();
+	if (secretsMatch(next, given) || !forgetReusedCredential(node, apiCredentialType(context, node) ?? OWN_CREDENTIAL)) return next;
+	return await derive();
 }
 
 /** A secret 0.1.x kept in static data; one too short to be its (a hand-edited state) counts as none. */
@@ -281,7 +296,7 @@ export function storedSecretHash(state: NodeState): string | undefined {
 	return typeof state.secretHash === 'string' && state.secretHash !== '' ? state.secretHash : undefined;
 }
 
-/** newSecret() makes 32 characters; 0.1.x made the same. */
+/** nextSecret() makes 32 characters; 0.1.x made the same. */
 const MIN_OWN_SECRET_LENGTH = 16;
 
 /** Forgets the secrets this process knows (tests: an activation in "another process"). */
