@@ -225,7 +225,7 @@ describe('2. list scoping', () => {
 
 	it('drops, with 200 and a reason, an event naming one list outside the chosen ones', async () => {
 		const { result } = await deliver(listed(['1', '2']), bodyOf('subscribe'));
-		expect(result).toEqual({ webhookResponse: { received: true, emitted: false, reason: 'list 3 is not among the chosen lists' } });
+		expect(result).toEqual({ webhookResponse: { received: true, emitted: false, reason: 'list "3" is not among the chosen lists' } });
 	});
 
 	it.each([

@@ -202,9 +202,14 @@ describe('filters', () => {
 
 	it('drops a list-scoped event of a list that was not chosen, keeps one that was', async () => {
 		expect((await deliver(setup({ listIds: ['9'] }), bodyOf('subscribe'))).result).toEqual({
-			webhookResponse: { received: true, emitted: false, reason: 'list 3 is not among the chosen lists' },
+			webhookResponse: { received: true, emitted: false, reason: 'list "3" is not among the chosen lists' },
 		});
 		expect(emitted((await deliver(setup({ listIds: ['3'] }), bodyOf('subscribe'))).result)).toHaveLength(1);
+		// The list comes from the body: quoted in the reason (and the log line), so a line break cannot forge a log line.
+		const forging = bodyOf('subscribe').replace('&list=3&', '&list=3%0Awarn%3A+forged&');
+		expect((await deliver(setup({ listIds: ['9'] }), forging)).result).toEqual({
+			webhookResponse: { received: true, emitted: false, reason: 'list "3\\nwarn: forged" is not among the chosen lists' },
+		});
 	});
 
 	it('does not apply chosen lists to events that are not list-scoped', async () => {

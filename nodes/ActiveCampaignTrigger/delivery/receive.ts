@@ -70,7 +70,7 @@ export function filterReason(item: DeliveryItem, settings: ReceiveSettings): str
 	// deliveries name no list of their own (`update` carries list=0, a public unsubscribe `list[][id]`), so
 	// only a body that names a list outside the chosen ones is dropped.
 	if (settings.listIds.length > 0 && isListScoped(item.event) && item.listId !== null && !settings.listIds.includes(item.listId)) {
-		return `list ${item.listId} is not among the chosen lists`;
+		return `list ${JSON.stringify(item.listId)} is not among the chosen lists`;
 	}
 	return undefined;
 }
