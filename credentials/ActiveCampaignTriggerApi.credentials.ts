@@ -10,7 +10,7 @@ const URL_TEXT = '$credentials.apiUrl.trim()';
 const PLAIN_HTTP = `/^http:\\/\\//i.test(${URL_TEXT}) && !/^http:\\/\\/(localhost|127(\\.\\d{1,3}){3}|\\[::1\\])(:\\d+)?(\\/|$)/i.test(${URL_TEXT})`;
 const WITH_SCHEME = `(/^[a-z][a-z0-9+.-]*:\\/\\//i.test(${URL_TEXT}) ? "" : "https://") + ${URL_TEXT}`;
 /** The body of the credential test's base URL expression, exported for the test that compares it with the node. */
-export const API_BASE_EXPRESSION = `${PLAIN_HTTP} ? "https://plain-http-is-refused.invalid" : (${WITH_SCHEME}).replace(/\\/+$/, "").replace(/\\/api\\/3$/i, "").replace(/\\/+$/, "")`;
+export const API_BASE_EXPRESSION = `${PLAIN_HTTP} ? "https://use-https-not-http.invalid" : (${WITH_SCHEME}).replace(/\\/+$/, "").replace(/\\/api\\/3$/i, "").replace(/\\/+$/, "")`;
 
 /**
  * ActiveCampaign API credentials for this package. The type name differs from n8n's built-in

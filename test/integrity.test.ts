@@ -427,7 +427,7 @@ describe('8. smaller gaps', () => {
 	});
 
 	it('the credential test sends a plain-http API URL nowhere', () => {
-		expect(credentialTestBase('http://acct.api-us1.com')).toBe('https://plain-http-is-refused.invalid');
+		expect(credentialTestBase('http://acct.api-us1.com')).toBe('https://use-https-not-http.invalid');
 	});
 
 	it('removes, in production, a test webhook an n8n restart left behind', async () => {
