@@ -195,6 +195,13 @@ function percentDecoded(text: string): string {
  */
 const refusals = new ThrottledWarnings();
 
+/** Answers a refused delivery with its status and reason, starting nothing. */
+function refuse(context: IWebhookFunctions, scope: string, status: number, reason: string): IWebhookResponseData {
+	refusals.warn(context.logger, `${scope}:${status}`, `ActiveCampaign Trigger refused a delivery (HTTP ${status}): ${reason}`);
+	context.getResponseObject().status(status).json({ message: reason });
+	return { noWebhookResponse: true };
+}
+
 export async function receiveDelivery(context: IWebhookFunctions): Promise<IWebhookResponseData> {
 	// Read once: each getNode() copies the whole node.
 	const node = context.getNode();
@@ -208,19 +215,11 @@ export async function receiveDelivery(context: IWebhookFunctions): Promise<IWebh
 			: await readQueryAuth(context, true, node).catch(() => undefined);
 	if (secret === undefined) {
 		// The credential was deleted or unshared since activation: 503, so the sender may retry once it is back.
-		const reason = "The node's Query Auth credential cannot be read; pick one in the node and activate again";
-		refusals.warn(context.logger, `${scope}:503`, `ActiveCampaign Trigger refused a delivery (HTTP 503): ${reason}`);
-		context.getResponseObject().status(503).json({ message: reason });
-		return { noWebhookResponse: true };
+		return refuse(context, scope, 503, "The node's Query Auth credential cannot be read; pick one in the node and activate again");
 	}
 	const contentType = context.getRequestObject().headers['content-type'];
 	const read = await rawBodyOf(context, contentType);
-	if ('refused' in read) {
-		const { status, reason } = read.refused;
-		refusals.warn(context.logger, `${scope}:${status}`, `ActiveCampaign Trigger refused a delivery (HTTP ${status}): ${reason}`);
-		context.getResponseObject().status(status).json({ message: reason });
-		return { noWebhookResponse: true };
-	}
+	if ('refused' in read) return refuse(context, scope, read.refused.status, read.refused.reason);
 	const decide = (expected: { name: string; value: ExpectedSecret }) =>
 		decideDelivery({ rawBody: read.body, contentType, givenSecret: queryValue(context, expected.name) }, expected.value, settings, {
 			scope,
@@ -239,9 +238,7 @@ export async function receiveDelivery(context: IWebhookFunctions): Promise<IWebh
 	const log = context.logger;
 	switch (outcome.action) {
 		case 'reject':
-			refusals.warn(log, `${scope}:${outcome.status}`, `ActiveCampaign Trigger refused a delivery (HTTP ${outcome.status}): ${outcome.reason}`);
-			context.getResponseObject().status(outcome.status).json({ message: outcome.reason });
-			return { noWebhookResponse: true };
+			return refuse(context, scope, outcome.status, outcome.reason);
 		// Below, event names are quoted as JSON: a custom payload's may hold a line break, which would forge a log line.
 		case 'drop':
 			// 200, never 410: ActiveCampaign deactivates a webhook that answers 410.

@@ -126,9 +126,11 @@ export const CONNECT_TIMEOUT_MS = 2_000;
 /** One connection per process and credential; ioredis reconnects on its own; idle ones are closed. */
 const pool = new Map<string, PooledConnection>();
 
+/** The settings themselves are the key: the same credential gives the same text, nothing to hash per event. */
+const poolKey = (settings: RedisSettings) => JSON.stringify(settings);
+
 function connect(settings: RedisSettings): PooledConnection {
-	// The settings themselves are the key: the same credential gives the same text, nothing to hash per event.
-	const key = JSON.stringify(settings);
+	const key = poolKey(settings);
 	let pooled = pool.get(key);
 	if (pooled === undefined) {
 		const redis = new Redis({
@@ -346,7 +348,7 @@ async function renewUntilSettled(settings: RedisSettings, key: string, token: st
 		await slottedDelay(pendingClaims.renewEveryMs);
 		if (claimed.settled || performance.now() >= until) return;
 		// Never opens a connection: one closed meanwhile (tests; a process shutting down) ends the renewals.
-		const pooled = pool.get(JSON.stringify(settings));
+		const pooled = pool.get(poolKey(settings));
 		if (pooled === undefined) return;
 		pooled.lastUsed = Date.now();
 		const renewed = await pooled.redis.renewClaim(key, token, lifetimeMs).catch(() => undefined);

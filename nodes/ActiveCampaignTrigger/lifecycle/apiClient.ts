@@ -404,12 +404,12 @@ export class ActiveCampaignClient {
 			const response = sent.ok ? sent.value : undefined;
 			const failure = sent.ok ? undefined : (sent.error as ActiveCampaignApiError);
 			const retryAfterMs = response ? retryAfter(response.headers) : undefined;
+			const delay = retryAfterMs ?? this.backoffMs(attempt);
 			// Every 429 holds the account's other requests back (pacing.ts), also one this request gives up after.
-			if (response?.status === 429) this.options.rateLimited?.(Math.min(retryAfterMs ?? this.backoffMs(attempt), this.policy.maxRetryAfterMs));
+			if (response?.status === 429) this.options.rateLimited?.(Math.min(delay, this.policy.maxRetryAfterMs));
 			if (attempt >= this.policy.attempts || (retryAfterMs ?? 0) > this.policy.maxRetryAfterMs) {
 				throw failure ?? this.httpError(response!, `${request.method} ${request.path}`, true);
 			}
-			const delay = retryAfterMs ?? this.backoffMs(attempt);
 			this.options.log?.(
 				`ActiveCampaign ${request.method} ${request.path}: ${response ? `HTTP ${response.status}` : 'no answer'}, retry ${attempt}/${this.policy.attempts - 1} in ${delay} ms`,
 			);
